@@ -1,0 +1,25 @@
+"""fakeserver: an in-process fake NVIDIA FLARE 2.3 admin server for fast, offline, deterministic tests.
+
+from fakeserver import FakeFlareServer
+with FakeFlareServer() as server:
+    kit = server.startup_kit("admin@nvidia.com")
+"""
+
+from __future__ import annotations
+
+from .faults import FaultKind
+from .provision import DEFAULT_PROJECT, AdminUser, Project, ProvisionedProject, Site, provision
+from .server import FakeFlareServer, FakeServerError, ServerNotRunning
+
+__all__ = [
+    "DEFAULT_PROJECT",
+    "AdminUser",
+    "FakeFlareServer",
+    "FakeServerError",
+    "FaultKind",
+    "Project",
+    "ProvisionedProject",
+    "ServerNotRunning",
+    "Site",
+    "provision",
+]

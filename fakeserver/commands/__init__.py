@@ -1,0 +1,14 @@
+"""Server command modules, one per command family; ``build_registry`` collects them all."""
+
+from __future__ import annotations
+
+from ..dispatch import CommandRegistry
+from . import session, training
+
+
+def build_registry() -> CommandRegistry:
+    """A registry holding every command the fake server implements."""
+    registry = CommandRegistry()
+    for module in (session, training):
+        registry.register_all(module.specs())
+    return registry

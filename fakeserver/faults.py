@@ -1,0 +1,101 @@
+"""Fault injection: make the next matching request(s) fail the way real networks and servers fail.
+
+A test arms a fault with :meth:`FaultPlan.inject`; the server consults the plan for every request and
+applies the first armed fault whose command filter matches. Faults are consumed as they fire.
+"""
+
+from __future__ import annotations
+
+import enum
+import threading
+from dataclasses import dataclass
+from typing import Optional
+
+
+class FaultKind(str, enum.Enum):
+    """What goes wrong."""
+
+    #: Close the connection before the TLS handshake completes.
+    TLS_ABORT = "tls_abort"
+    #: Read the request, then close without replying.
+    DROP = "drop"
+    #: Wait ``seconds`` (real time) before replying normally.
+    DELAY = "delay"
+    #: Reply with bytes that are not a valid document.
+    GARBAGE = "garbage"
+    #: Send the first half of the reply document, then close.
+    PARTIAL = "partial"
+    #: Send the whole document but never the ``\\x04``; hold the connection ``seconds``, then close.
+    NO_END = "no_end"
+    #: Reply with a bare ``\\x04`` (FLARE's client reads this as "Server did not respond").
+    EMPTY = "empty"
+
+
+@dataclass
+class Fault:
+    """An armed fault. ``command`` limits it to one command name (bare or scoped); ``times`` < 0 is forever."""
+
+    kind: FaultKind
+    command: Optional[str] = None
+    times: int = 1
+    seconds: float = 0.0
+
+    def matches(self, command_name: Optional[str]) -> bool:
+        if self.command is None:
+            return True
+        if command_name is None:
+            return False
+        return command_name == self.command or command_name.split(".")[-1] == self.command
+
+
+class FaultPlan:
+    """The faults armed on one server; thread-safe."""
+
+    def __init__(self) -> None:
+        self._faults: list[Fault] = []
+        self._lock = threading.Lock()
+        self.fired: list[Fault] = []
+
+    def inject(
+        self, kind: FaultKind | str, *, command: Optional[str] = None, times: int = 1, seconds: float = 0.0
+    ) -> Fault:
+        """Arm a fault for the next ``times`` requests (of ``command``, if given)."""
+        kind = FaultKind(kind)
+        if times == 0:
+            raise ValueError("times must be positive, or negative for 'every request'")
+        if seconds < 0:
+            raise ValueError(f"seconds must not be negative, got {seconds!r}")
+        if kind in (FaultKind.DELAY, FaultKind.NO_END) and seconds <= 0:
+            raise ValueError(f"fault {kind.value} needs seconds > 0")
+        if kind is FaultKind.TLS_ABORT and command is not None:
+            raise ValueError("a tls_abort fault fires before the command is known: do not pass command")
+        fault = Fault(kind, command, times, seconds)
+        with self._lock:
+            self._faults.append(fault)
+        return fault
+
+    def take(self, command_name: Optional[str], *, at_handshake: bool = False) -> Optional[Fault]:
+        """The fault to apply now, if any, consuming one use of it."""
+        with self._lock:
+            for fault in self._faults:
+                if (fault.kind is FaultKind.TLS_ABORT) != at_handshake or not fault.matches(command_name):
+                    continue
+                if fault.times > 0:
+                    fault.times -= 1
+                    if fault.times == 0:
+                        self._faults.remove(fault)
+                self.fired.append(fault)
+                return fault
+        return None
+
+    def clear(self) -> None:
+        with self._lock:
+            self._faults.clear()
+            self.fired.clear()
+
+    def reset(self) -> None:
+        self.clear()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._faults)

@@ -1,0 +1,127 @@
+"""All mutable state of a fake server, behind one lock: sessions, jobs, sites, clock, audit, errors.
+
+Connections carry no state; every handler reads and writes this object while holding ``lock``.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import traceback
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from flare_api.clock import Clock, RealClock, VirtualClock
+
+from .authz import Policy
+from .provision import Project
+from .sessions import DEFAULT_IDLE_TIMEOUT, SessionStore
+from .sites import DEFAULT_HEARTBEAT_INTERVAL, SiteRegistry
+
+
+@dataclass(frozen=True)
+class ServerErrorRecord:
+    """An unexpected exception raised while serving a request: a bug in the fake, never swallowed."""
+
+    command: str
+    exception: BaseException
+    traceback: str
+
+    def __str__(self) -> str:
+        return f"while handling {self.command!r}: {type(self.exception).__name__}: {self.exception}\n{self.traceback}"
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    """One command that passed the session and authorization checks (FLARE's audit log line)."""
+
+    time: float
+    user: str
+    command: str
+
+
+@dataclass
+class ServerConfig:
+    """Knobs a test may turn; ``reset()`` keeps them."""
+
+    idle_timeout: float = DEFAULT_IDLE_TIMEOUT
+    seed: int = 0
+    #: False: plain TCP and ``_login admin admin`` (FLARE's POC mode).
+    secure: bool = True
+    #: Whether the project's sites are registered when the server starts (and after ``reset()``).
+    connect_sites: bool = True
+    heartbeat_interval: float = DEFAULT_HEARTBEAT_INTERVAL
+    #: FLARE's admin→client request timeout, changed by ``set_timeout``.
+    admin_timeout: float = 10.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class ServerState:
+    """The fake federation's state. Create one per server; ``reset()`` returns it to a fresh start."""
+
+    def __init__(
+        self,
+        project: Project,
+        policy: Policy,
+        *,
+        clock: Optional[Clock] = None,
+        config: Optional[ServerConfig] = None,
+    ) -> None:
+        self.lock = threading.RLock()
+        self.project = project
+        self.policy = policy
+        self.clock: Clock = clock if clock is not None else RealClock()
+        self.config = config if config is not None else ServerConfig()
+        self.rng = random.Random(self.config.seed)
+        self.sessions = SessionStore(self.clock, self.rng, self.config.idle_timeout)
+        self.sites = SiteRegistry(
+            project,
+            self.clock,
+            self.rng,
+            connect_all=self.config.connect_sites,
+            heartbeat_interval=self.config.heartbeat_interval,
+        )
+        self.start_time = self.clock.time()
+        self.audit: list[AuditRecord] = []
+        self.errors: list[ServerErrorRecord] = []
+        self._extensions: list[Any] = []
+
+    @property
+    def server_org(self) -> str:
+        """The org the server belongs to: ``o:site`` conditions compare against it."""
+        return self.project.server_org
+
+    def running_jobs(self) -> list[tuple[str, str]]:
+        """``(job_id, app_name)`` of each job the server is running (none until jobs exist)."""
+        return []
+
+    def client_job_rows(self, site_name: str) -> list[list[str]]:
+        """``[site, app, job_id, status]`` rows of the jobs a site runs, for ``check_status client``."""
+        return []
+
+    def register_extension(self, extension: Any) -> None:
+        """Attach a component (job store, sites) whose ``reset()`` runs with the server's."""
+        self._extensions.append(extension)
+
+    def record_error(self, command: str, exc: BaseException) -> None:
+        trace = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        with self.lock:
+            self.errors.append(ServerErrorRecord(command, exc, trace))
+
+    def record_audit(self, user: str, command: str) -> None:
+        self.audit.append(AuditRecord(self.clock.time(), user, command[:100]))
+
+    def reset(self) -> None:
+        """Forget sessions, jobs, sites, audit and errors; rewind a virtual clock; reseed ids."""
+        with self.lock:
+            if isinstance(self.clock, VirtualClock):
+                self.clock.reset()
+            self.rng.seed(self.config.seed)
+            self.sessions.clear()
+            self.sessions.idle_timeout = self.config.idle_timeout
+            self.start_time = self.clock.time()
+            self.sites.reset()
+            self.audit.clear()
+            self.errors.clear()
+            for extension in self._extensions:
+                extension.reset()

@@ -1,0 +1,97 @@
+"""Where time comes from. Share one :class:`VirtualClock` between a session and the fake server and an
+hour-long job, monitored every two seconds, is over in milliseconds of wall time.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Protocol, runtime_checkable
+
+__all__ = ["DEFAULT_VIRTUAL_START", "Clock", "RealClock", "VirtualClock"]
+
+#: 2026-01-01T00:00:00Z: where a virtual clock starts unless told otherwise, so runs are reproducible.
+DEFAULT_VIRTUAL_START = 1767225600.0
+
+
+@runtime_checkable
+class Clock(Protocol):
+    """A source of wall time and a way to wait."""
+
+    def time(self) -> float:
+        """Seconds since the epoch."""
+        ...
+
+    def monotonic(self) -> float:
+        """Seconds on a clock that never goes backwards, for measuring elapsed time."""
+        ...
+
+    def sleep(self, seconds: float) -> None:
+        """Let ``seconds`` pass."""
+        ...
+
+
+class RealClock:
+    """The system clock."""
+
+    def time(self) -> float:
+        return time.time()
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            time.sleep(seconds)
+
+    def __repr__(self) -> str:
+        return "RealClock()"
+
+
+class VirtualClock:
+    """A clock that only moves when told: by :meth:`advance`, :meth:`set` or a :meth:`sleep`.
+
+    ``sleep`` returns at once after moving time forward, so code that polls on this clock runs as
+    fast as the CPU allows. Thread-safe: concurrent sleepers each add their own interval.
+    """
+
+    def __init__(self, start: float = DEFAULT_VIRTUAL_START) -> None:
+        self._start = float(start)
+        self._now = float(start)
+        self._lock = threading.Lock()
+
+    def time(self) -> float:
+        with self._lock:
+            return self._now
+
+    def monotonic(self) -> float:
+        return self.time()
+
+    def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            self.advance(seconds)
+
+    def advance(self, seconds: float) -> float:
+        """Move time forward by ``seconds`` (must be ≥ 0) and return the new time."""
+        if seconds < 0:
+            raise ValueError(f"a virtual clock cannot go backwards (advance by {seconds!r} s)")
+        with self._lock:
+            self._now += seconds
+            return self._now
+
+    def set(self, when: float) -> None:
+        """Jump to the absolute time ``when``, which must not be in the clock's past."""
+        with self._lock:
+            if when < self._now:
+                raise ValueError(f"a virtual clock cannot go backwards (from {self._now!r} to {when!r})")
+            self._now = float(when)
+
+    def reset(self, start: float | None = None) -> None:
+        """Go back to the start time (or a new one); only for resetting a test fixture."""
+        with self._lock:
+            if start is not None:
+                self._start = float(start)
+            self._now = self._start
+
+    def __repr__(self) -> str:
+        return f"VirtualClock(now={self.time()!r})"

@@ -1,0 +1,198 @@
+"""Exceptions with FLARE's names under one :class:`FlareError` base, and the reply → exception mapping.
+
+FLARE's exceptions all derive straight from ``Exception``; ours share a base, and where we raise
+something more precise than FLARE would (a dropped connection, an expired session) the class also
+derives from the one FLARE raises there, so ``except InternalError`` written for FLARE keeps working.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from .types import ApiStatus
+from .wire.message import Document, ItemType, MetaKey, MetaStatus
+
+__all__ = [
+    "AuthenticationError",
+    "AuthorizationError",
+    "ClientsStillRunning",
+    "ConfigError",
+    "ConnectionLost",
+    "FlareError",
+    "InternalError",
+    "InvalidArgumentError",
+    "InvalidJobDefinition",
+    "InvalidTarget",
+    "JobNotDone",
+    "JobNotFound",
+    "JobNotRunning",
+    "JobTimeout",
+    "NoClientsAvailable",
+    "NoConnection",
+    "ProtocolError",
+    "SessionClosed",
+    "SessionInactive",
+    "classify_reply",
+    "raise_for_reply",
+]
+
+
+class FlareError(Exception):
+    """Base of every error this library raises on purpose."""
+
+
+class NoConnection(FlareError, ConnectionError):
+    """The server cannot be reached (refused, timed out, TLS failure) or login did not finish in time."""
+
+
+class SessionClosed(FlareError):
+    """The session was closed, locally or by the server."""
+
+
+class InvalidArgumentError(FlareError, ValueError):
+    """An argument failed a check before anything was sent."""
+
+
+class InvalidJobDefinition(FlareError):
+    """The job folder or its ``meta.json`` was refused, locally or by the server."""
+
+
+class JobNotFound(FlareError):
+    """No job with that id (or no job id given)."""
+
+
+class JobNotDone(FlareError):
+    """The job is still running, so the action is refused."""
+
+
+class InternalError(FlareError):
+    """The server reported an error, or replied with something the protocol does not allow."""
+
+
+class AuthenticationError(FlareError):
+    """Login was refused: wrong user name for the certificate, or wrong password."""
+
+
+class AuthorizationError(FlareError):
+    """The user's role does not grant the right the command needs."""
+
+
+class ConfigError(FlareError, ValueError):
+    """The startup kit is missing files or its ``fed_admin.json`` is malformed."""
+
+
+class ProtocolError(InternalError):
+    """The server's reply broke the wire protocol (bad framing, invalid document, no reply)."""
+
+
+class ConnectionLost(NoConnection, InternalError):
+    """A command could not reach the server after login (FLARE reports this as an InternalError)."""
+
+
+class SessionInactive(SessionClosed, InternalError):
+    """The server no longer knows the session token (idle timeout, logout, restart)."""
+
+
+class JobTimeout(FlareError, TimeoutError):
+    """``wait_for_job`` gave up before the job finished."""
+
+
+class JobNotRunning(FlareError):
+    """The command needs a running job (FLARE 2.4 name)."""
+
+
+class NoClientsAvailable(FlareError):
+    """No client site is connected (FLARE 2.4 name)."""
+
+
+class ClientsStillRunning(FlareError):
+    """Clients must be shut down first (FLARE 2.4 name)."""
+
+
+class InvalidTarget(FlareError, ValueError):
+    """The target type or a client name is not valid (FLARE 2.4 name)."""
+
+
+_SUBSTRING_STATUS = (
+    ("session_inactive", ApiStatus.ERROR_INACTIVE_SESSION),
+    ("wrong server", ApiStatus.ERROR_SERVER_CONNECTION),
+    ("Failed to communicate", ApiStatus.ERROR_SERVER_CONNECTION),
+    ("invalid client", ApiStatus.ERROR_INVALID_CLIENT),
+    ("unknown site", ApiStatus.ERROR_INVALID_CLIENT),
+    ("not authorized", ApiStatus.ERROR_AUTHORIZATION),
+)
+
+
+def classify_reply(reply: Optional[Document]) -> ApiStatus:
+    """The ``APIStatus`` FLARE's client would give this reply (reference section 5.8)."""
+    if reply is None:
+        return ApiStatus.ERROR_SERVER_CONNECTION
+    if not reply.items:
+        return ApiStatus.ERROR_RUNTIME
+    texts: list[str] = []
+    for item in reply.items:
+        if item.type is ItemType.SUCCESS:
+            return ApiStatus.SUCCESS
+        if item.type in (ItemType.STRING, ItemType.ERROR):
+            texts.append(item.text)
+    joined = "\n".join(texts)
+    for needle, status in _SUBSTRING_STATUS:
+        if needle in joined:
+            return status
+    return ApiStatus.SUCCESS
+
+
+def reply_details(reply: Optional[Document]) -> str:
+    """The reply's error and string texts joined, for exception messages."""
+    if reply is None:
+        return "no reply"
+    texts = [item.text for item in reply.items if item.type in (ItemType.ERROR, ItemType.STRING)]
+    return "; ".join(text for text in texts if text)
+
+
+def raise_for_reply(command: str, reply: Optional[Document], *, enforce_meta: bool = True) -> Document:
+    """Map a reply to FLARE's exception for it, or return the reply (FLARE 2.3.12 ``_do_command`` order).
+
+    Meta status first, then the client-side status of the items, then (if ``enforce_meta``) a reply
+    without meta is an error, because every command the FLARE API relies on carries meta.
+    """
+    if reply is None:
+        raise ProtocolError(f"server did not respond to '{command}' (the reply held no document)")
+    meta = reply.meta
+    if meta:
+        status = meta.get(MetaKey.STATUS)
+        info = meta.get(MetaKey.INFO, "")
+        _raise_for_meta_status(command, status, info)
+    api_status = classify_reply(reply)
+    if api_status is ApiStatus.SUCCESS:
+        if enforce_meta and not meta:
+            raise InternalError(f"missing meta from result of '{command}': {reply_details(reply)}")
+        return reply
+    details = reply_details(reply)
+    if api_status is ApiStatus.ERROR_INACTIVE_SESSION:
+        raise SessionInactive(f"the session is closed on server: {details}")
+    if api_status is ApiStatus.ERROR_AUTHORIZATION:
+        raise AuthorizationError(f"user not authorized for the action '{command}': {details}")
+    if api_status is ApiStatus.ERROR_INVALID_CLIENT:
+        raise InvalidTarget(f"invalid target in '{command}': {details}")
+    if api_status is ApiStatus.ERROR_RUNTIME:
+        raise InternalError(f"server sent an empty reply to '{command}'")
+    raise InternalError(f"server reported a connection problem for '{command}': {details}")
+
+
+def _raise_for_meta_status(command: str, status: object, info: object) -> None:
+    if status == MetaStatus.OK:
+        return
+    if status == MetaStatus.INVALID_JOB_DEFINITION:
+        raise InvalidJobDefinition(f"invalid job definition: {info}")
+    if status == MetaStatus.NOT_AUTHORIZED:
+        raise AuthorizationError(f"user not authorized for the action '{command}: {info}'")
+    if status == MetaStatus.SYNTAX_ERROR:
+        raise InternalError(f"protocol error: {info}")
+    if status == MetaStatus.INVALID_JOB_ID:
+        raise JobNotFound(f"no such job: {info}")
+    if status == MetaStatus.JOB_RUNNING:
+        raise JobNotDone(f"job {info} is still running")
+    if status == MetaStatus.ERROR and info == "session_inactive":
+        raise SessionInactive(f"server internal error ({status}): {info}")
+    raise InternalError(f"server internal error ({status}): {info}")

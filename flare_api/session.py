@@ -1,0 +1,310 @@
+"""The FLARE API ``Session``: log in with a startup kit, then one method per admin command.
+
+Behaves like FLARE 2.3's ``Session`` (names, arguments, return values, exception names) with these
+documented improvements: no background thread; a rejected login raises ``AuthenticationError`` at
+once; an unreachable server raises ``NoConnection`` naming host, port and elapsed time; every socket
+operation has a timeout; all errors derive from ``FlareError``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from types import TracebackType
+from typing import Optional, Union
+
+from .clock import Clock, RealClock
+from .command_table import CommandTable, parse_command_table
+from .errors import (
+    AuthenticationError,
+    ConnectionLost,
+    InternalError,
+    InvalidArgumentError,
+    NoConnection,
+    SessionClosed,
+    raise_for_reply,
+)
+from .startup_kit import StartupKit, load_startup_kit
+from .transport import Transport, client_ssl_context
+from .types import ApiStatus, ClientInfo, JobInfo, ServerInfo, SystemInfo
+from .wire import Document, ItemType, MetaKey, join_command_line, split_command_line
+
+__all__ = ["Session", "new_insecure_session", "new_secure_session"]
+
+log = logging.getLogger("flare_api")
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+LOGIN_OK = "OK"
+LOGIN_REJECT = "REJECT"
+#: FLARE's POC server accepts exactly this user and password.
+POC_USER = "admin"
+POC_PASSWORD = "admin"
+#: How long try_connect waits between login attempts while the server is unreachable.
+RETRY_INTERVAL = 0.5
+
+
+class Session:
+    """A logged-in admin session (call :meth:`try_connect` first, or use :func:`new_secure_session`).
+
+    ``timeout`` bounds each socket operation of each request; ``clock`` is what ``monitor_job`` sleeps
+    on (share a :class:`~flare_api.clock.VirtualClock` with a fake server to skip waiting).
+    """
+
+    def __init__(
+        self,
+        username: str,
+        startup_path: PathLike,
+        secure_mode: bool = True,
+        debug: bool = False,
+        *,
+        timeout: float = 10.0,
+        clock: Optional[Clock] = None,
+    ) -> None:
+        if not isinstance(username, str) or not username:
+            raise InvalidArgumentError(f"username must be a non-empty str, got {username!r}")
+        if not isinstance(startup_path, (str, os.PathLike)):
+            raise InvalidArgumentError(
+                f"startup_path must be str or a path, got {type(startup_path).__name__}"
+            )
+        if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or timeout <= 0:
+            raise InvalidArgumentError(f"timeout must be a positive number of seconds, got {timeout!r}")
+        self.username = username
+        self.secure_mode = secure_mode
+        self.debug = debug
+        self.clock: Clock = clock if clock is not None else RealClock()
+        self.kit: StartupKit = load_startup_kit(startup_path, secure=secure_mode)
+        self.upload_dir = str(self.kit.upload_dir)
+        self.download_dir = str(self.kit.download_dir)
+        context = None
+        if secure_mode:
+            assert self.kit.ca_cert and self.kit.client_cert and self.kit.client_key
+            context = client_ssl_context(self.kit.ca_cert, self.kit.client_cert, self.kit.client_key)
+        self._transport = Transport(self.kit.host, self.kit.port, context, timeout=timeout)
+        self._token: Optional[str] = None
+        self._commands: Optional[CommandTable] = None
+        self._closed = False
+        self._lock = threading.Lock()
+
+    # ----------------------------------------------------------------------------- connection
+    @property
+    def host(self) -> str:
+        return self._transport.host
+
+    @property
+    def port(self) -> int:
+        return self._transport.port
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
+    def token(self) -> Optional[str]:
+        """The server's session token once logged in."""
+        return self._token
+
+    @property
+    def commands(self) -> CommandTable:
+        """The server's command list, fetched at login."""
+        if self._commands is None:
+            raise SessionClosed("the session is not logged in; call try_connect(timeout) first")
+        return self._commands
+
+    def is_ready(self) -> bool:
+        """True once logged in and the command list is known (FLARE's ``api.is_ready()``)."""
+        return not self._closed and self._token is not None and self._commands is not None
+
+    def try_connect(self, timeout: float) -> None:
+        """Log in, retrying while the server is unreachable, for at most ``timeout`` seconds.
+
+        Raises ``AuthenticationError`` as soon as the server answers ``REJECT``, ``NoConnection`` when
+        ``timeout`` passes without a login, ``SessionClosed`` if the session was closed.
+        """
+        if self._closed:
+            raise SessionClosed("session closed")
+        if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or timeout < 0:
+            raise InvalidArgumentError(f"timeout must be a non-negative number of seconds, got {timeout!r}")
+        started = time.monotonic()
+        last_problem = "no attempt made"
+        while True:
+            remaining = timeout - (time.monotonic() - started)
+            try:
+                self._login(max(remaining, 0.05))
+                return
+            except NoConnection as exc:
+                last_problem = str(exc)
+            except _LoginIncomplete as exc:
+                last_problem = str(exc)
+            elapsed = time.monotonic() - started
+            if elapsed > timeout:
+                raise NoConnection(
+                    f"cannot connect to FLARE in {timeout} seconds "
+                    f"({self.host}:{self.port}, {elapsed:.2f} s elapsed): {last_problem}"
+                )
+            time.sleep(min(RETRY_INTERVAL, max(timeout - elapsed, 0.0) + 0.01))
+
+    def _login(self, timeout: float) -> None:
+        timeout = min(timeout, self._transport.timeout)
+        if self.secure_mode:
+            line, rejected = (
+                join_command_line(["_cert_login", self.username]),
+                "Incorrect user name or certificate",
+            )
+            status = ApiStatus.ERROR_CERT
+        else:
+            line, rejected = (
+                join_command_line(["_login", POC_USER, POC_PASSWORD]),
+                "Incorrect user name or password",
+            )
+            status = ApiStatus.ERROR_AUTHENTICATION
+        reply = self._transport.request(line, None, timeout=timeout)
+        self._trace(line, reply)
+        result, token = _login_result(reply)
+        if result is None:
+            raise _LoginIncomplete(f"login got no answer: {_describe(reply)}")
+        if result == LOGIN_REJECT:
+            self._closed = True
+            raise AuthenticationError(f"user not authenticated: {status}: {rejected} ({self.username!r})")
+        commands_reply = self._transport.request("_commands", token, timeout=timeout)
+        self._trace("_commands", commands_reply)
+        table = parse_command_table(commands_reply)
+        if table is None:
+            raise _LoginIncomplete(f"Can't fetch command list from server: {_describe(commands_reply)}")
+        with self._lock:
+            self._token = token
+            self._commands = table
+
+    def close(self) -> None:
+        """Close locally; like FLARE, nothing is sent (the server session lives until its idle timeout)."""
+        self._closed = True
+
+    def logout(self) -> None:
+        """End the session on the server too (``_logout``), then close."""
+        if not self._closed and self._token is not None:
+            try:
+                self._do_command("_logout", enforce_meta=False, check_known=False)
+            finally:
+                self.close()
+        else:
+            self.close()
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(
+        self, exc_type: Optional[type], exc: Optional[BaseException], tb: Optional[TracebackType]
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "ready" if self.is_ready() else "not connected"
+        return f"<Session {self.username} @ {self.host}:{self.port} ({state})>"
+
+    # ----------------------------------------------------------------------------- commands
+    def _do_command(self, line: str, *, enforce_meta: bool = True, check_known: bool = True) -> Document:
+        """Send one command line and map the reply to FLARE's exceptions (reference 8.4/8.10)."""
+        if self._closed:
+            raise SessionClosed("session closed")
+        if self._token is None or self._commands is None:
+            raise SessionClosed("the session is not logged in; call try_connect(timeout) first")
+        if check_known:
+            name = split_command_line(line)[0]
+            if name not in self._commands:
+                raise InternalError(f"protocol error: {ApiStatus.ERROR_SYNTAX}: Command {name} not found")
+        try:
+            reply = self._transport.request(line, self._token)
+        except NoConnection as exc:
+            raise ConnectionLost(str(exc)) from None
+        self._trace(line, reply)
+        if reply is not None and reply.first(ItemType.SHUTDOWN) is not None:
+            self._closed = True
+        return raise_for_reply(line, reply, enforce_meta=enforce_meta)
+
+    def _command(self, *args: str, enforce_meta: bool = True) -> Document:
+        return self._do_command(join_command_line(list(args)), enforce_meta=enforce_meta)
+
+    def _trace(self, line: str, reply: Optional[Document]) -> None:
+        if self.debug or log.isEnabledFor(logging.DEBUG):
+            shown = line if len(line) <= 200 else line[:200] + f"... ({len(line)} chars)"
+            text = reply.to_json() if reply is not None else "<no document>"
+            if len(text) > 2000:
+                text = text[:2000] + f"... ({len(text)} chars)"
+            log.log(logging.INFO if self.debug else logging.DEBUG, "%s -> %s", shown, text)
+
+    def get_system_info(self) -> SystemInfo:
+        """``check_status server``: the server's status and start time, its clients and running jobs."""
+        meta = self._command("check_status", "server").meta
+        try:
+            server = ServerInfo(
+                status=meta[MetaKey.SERVER_STATUS], start_time=meta[MetaKey.SERVER_START_TIME]
+            )
+            clients = [
+                ClientInfo(name=c[MetaKey.CLIENT_NAME], last_connect_time=c[MetaKey.CLIENT_LAST_CONNECT_TIME])
+                for c in meta.get(MetaKey.CLIENTS, [])
+            ]
+            jobs = [
+                JobInfo(app_name=j[MetaKey.APP_NAME], job_id=j[MetaKey.JOB_ID])
+                for j in meta.get(MetaKey.JOBS, [])
+            ]
+        except (KeyError, TypeError) as exc:
+            raise InternalError(f"check_status reply lacks expected meta {exc}: {meta!r}") from None
+        return SystemInfo(server_info=server, client_info=clients, job_info=jobs)
+
+
+class _LoginIncomplete(Exception):
+    """The server answered the login, but not with a usable result; try again."""
+
+
+def _login_result(reply: Optional[Document]) -> tuple[Optional[str], Optional[str]]:
+    """FLARE's reading of a login reply: the last string is the result, a token item sets the token."""
+    result: Optional[str] = None
+    token: Optional[str] = None
+    if reply is None:
+        return None, None
+    for item in reply.items:
+        if item.type is ItemType.ERROR:
+            break
+        if item.type is ItemType.STRING:
+            result = item.text
+        elif item.type is ItemType.TOKEN and isinstance(item.data, str):
+            token = item.data
+    return result, token
+
+
+def _describe(reply: Optional[Document]) -> str:
+    if reply is None:
+        return "no reply document"
+    texts = [item.text for item in reply.items if item.type in (ItemType.ERROR, ItemType.STRING)]
+    return "; ".join(texts) or "no text in reply"
+
+
+def new_secure_session(
+    username: str,
+    startup_kit_location: PathLike,
+    debug: bool = False,
+    timeout: float = 10.0,
+    *,
+    clock: Optional[Clock] = None,
+    request_timeout: float = 10.0,
+) -> Session:
+    """Open a session with certificate login and wait up to ``timeout`` seconds for it to be ready."""
+    session = Session(username, startup_kit_location, True, debug, timeout=request_timeout, clock=clock)
+    session.try_connect(timeout)
+    return session
+
+
+def new_insecure_session(
+    startup_kit_location: PathLike,
+    debug: bool = False,
+    timeout: float = 10.0,
+    *,
+    clock: Optional[Clock] = None,
+    request_timeout: float = 10.0,
+) -> Session:
+    """Open a POC-mode session (plain TCP, FLARE's fixed ``admin``/``admin`` login)."""
+    session = Session(POC_USER, startup_kit_location, False, debug, timeout=request_timeout, clock=clock)
+    session.try_connect(timeout)
+    return session

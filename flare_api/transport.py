@@ -1,0 +1,111 @@
+"""One (TLS) connection per request, as FLARE's admin protocol requires; the SSL context is built once.
+
+Connect, handshake, send and read each have a deadline; failures become :class:`NoConnection`
+naming host, port and elapsed time, and protocol breaches become :class:`ProtocolError`.
+"""
+
+from __future__ import annotations
+
+import socket
+import ssl
+import time
+from pathlib import Path
+from typing import Optional
+
+from .errors import NoConnection, ProtocolError
+from .wire import (
+    DEFAULT_MAX_BYTES,
+    Document,
+    FrameTimeout,
+    FramingError,
+    ProtocolViolation,
+    encode_stream,
+    parse_document,
+    read_stream,
+    send_stream,
+    split_segments,
+)
+
+__all__ = ["Transport", "client_ssl_context"]
+
+
+def client_ssl_context(ca_cert: Path, client_cert: Path, client_key: Path) -> ssl.SSLContext:
+    """FLARE's client TLS settings: verify the server against the kit's CA, present the admin cert.
+
+    Hostname checking is off (FLARE's client does not check it and sends no SNI). Python 3.13's
+    strict X.509 flag is cleared so kits provisioned by FLARE 2.3 itself (no AKI on leaves) verify.
+    """
+    context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=str(ca_cert))
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_REQUIRED
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    strict = getattr(ssl, "VERIFY_X509_STRICT", 0)
+    context.verify_flags &= ~strict
+    context.load_cert_chain(str(client_cert), str(client_key))
+    return context
+
+
+class Transport:
+    """Sends one command per connection to ``host:port`` and returns the reply document."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        ssl_context: Optional[ssl.SSLContext],
+        *,
+        timeout: float = 10.0,
+        max_reply_bytes: int = DEFAULT_MAX_BYTES,
+    ) -> None:
+        if timeout <= 0:
+            raise ValueError(f"timeout must be positive, got {timeout!r}")
+        self.host = host
+        self.port = port
+        self.ssl_context = ssl_context
+        self.timeout = timeout
+        self.max_reply_bytes = max_reply_bytes
+
+    def _fail(self, what: str, started: float, exc: BaseException) -> NoConnection:
+        elapsed = time.monotonic() - started
+        return NoConnection(
+            f"{what} admin server {self.host}:{self.port} failed after {elapsed:.2f} s: {type(exc).__name__}: {exc}"
+        )
+
+    def request(
+        self, line: str, token: Optional[str] = None, *, timeout: Optional[float] = None
+    ) -> Optional[Document]:
+        """Send ``line`` (with ``token``) and return the reply; None if the server sent no document."""
+        timeout = self.timeout if timeout is None else timeout
+        payload = encode_stream([Document.request(line, token).to_json()])
+        started = time.monotonic()
+        try:
+            sock = socket.create_connection((self.host, self.port), timeout=timeout)
+        except OSError as exc:
+            raise self._fail("connecting to", started, exc) from None
+        try:
+            if self.ssl_context is not None:
+                try:
+                    sock = self.ssl_context.wrap_socket(sock)
+                except (ssl.SSLError, OSError) as exc:
+                    raise self._fail("TLS handshake with", started, exc) from None
+            try:
+                send_stream(sock, payload, timeout=timeout)
+                text = read_stream(sock, timeout=timeout, max_bytes=self.max_reply_bytes)
+            except FrameTimeout as exc:
+                raise self._fail("waiting for the reply of", started, exc) from None
+            except FramingError as exc:
+                raise ProtocolError(f"bad reply from admin server {self.host}:{self.port}: {exc}") from None
+            except OSError as exc:
+                raise self._fail("talking to", started, exc) from None
+        finally:
+            sock.close()
+        segments = split_segments(text)
+        if not segments:
+            return None
+        try:
+            # FLARE's client keeps the last document when a server sends several.
+            return parse_document(segments[-1])
+        except ProtocolViolation as exc:
+            raise ProtocolError(
+                f"invalid reply document from admin server {self.host}:{self.port}: {exc}"
+            ) from None

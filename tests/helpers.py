@@ -1,0 +1,39 @@
+"""Test helpers: raw protocol requests to a fake server, bypassing the Session."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from fakeserver import FakeFlareServer
+from flare_api.transport import Transport
+from flare_api.wire import Document, ItemType
+
+ADMIN = "admin@nvidia.com"
+USERS = ["admin@nvidia.com", "orgadmin@nvidia.com", "lead@nvidia.com", "lead@other.org", "member@nvidia.com"]
+
+
+def transport(server: FakeFlareServer, user: str = ADMIN, timeout: float = 5.0) -> Transport:
+    """A transport presenting ``user``'s certificate (or plain TCP for a POC server)."""
+    host, port = server.address
+    context = server.provisioned.client_ssl_context(user) if server.secure else None
+    return Transport(host, port, context, timeout=timeout)
+
+
+def raw(server: FakeFlareServer, line: str, token: Optional[str] = None, user: str = ADMIN) -> Document:
+    """Send one command line and return the reply document (which must exist)."""
+    reply = transport(server, user).request(line, token)
+    assert reply is not None, f"no reply document for {line!r}"
+    return reply
+
+
+def login(server: FakeFlareServer, user: str = ADMIN) -> str:
+    """Log ``user`` in over the raw protocol and return the token."""
+    reply = raw(server, f"_cert_login {user}", user=user)
+    token = reply.first(ItemType.TOKEN)
+    assert token is not None and isinstance(token.data, str), reply
+    return token.data
+
+
+def wire(reply: Document) -> list[dict]:
+    """The reply's items as they were on the wire."""
+    return [item.to_json() for item in reply.items]
