@@ -18,9 +18,11 @@ __all__ = [
     "ClientsStillRunning",
     "ConfigError",
     "ConnectionLost",
+    "EmptyReply",
     "FlareError",
     "InternalError",
     "InvalidArgumentError",
+    "InvalidClient",
     "InvalidJobDefinition",
     "InvalidTarget",
     "JobNotDone",
@@ -93,6 +95,10 @@ class SessionInactive(SessionClosed, InternalError):
     """The server no longer knows the session token (idle timeout, logout, restart)."""
 
 
+class EmptyReply(ProtocolError, RuntimeError):
+    """The reply document had no items (FLARE: ``RuntimeError`` for ``ERROR_RUNTIME``)."""
+
+
 class JobTimeout(FlareError, TimeoutError):
     """``wait_for_job`` gave up before the job finished."""
 
@@ -111,6 +117,10 @@ class ClientsStillRunning(FlareError):
 
 class InvalidTarget(FlareError, ValueError):
     """The target type or a client name is not valid (FLARE 2.4 name)."""
+
+
+class InvalidClient(InvalidTarget, RuntimeError):
+    """The server named an invalid client or unknown site (FLARE: ``RuntimeError`` for ``ERROR_INVALID_CLIENT``)."""
 
 
 _SUBSTRING_STATUS = (
@@ -174,10 +184,10 @@ def raise_for_reply(command: str, reply: Optional[Document], *, enforce_meta: bo
     if api_status is ApiStatus.ERROR_AUTHORIZATION:
         raise AuthorizationError(f"user not authorized for the action '{command}': {details}")
     if api_status is ApiStatus.ERROR_INVALID_CLIENT:
-        raise InvalidTarget(f"invalid target in '{command}': {details}")
+        raise InvalidClient(f"invalid target in '{command}': {details}")
     if api_status is ApiStatus.ERROR_RUNTIME:
-        raise InternalError(f"server sent an empty reply to '{command}'")
-    raise InternalError(f"server reported a connection problem for '{command}': {details}")
+        raise EmptyReply(f"server sent an empty reply to '{command}'")
+    raise ConnectionLost(f"cannot connect to server: {api_status}: {details}")
 
 
 def _raise_for_meta_status(command: str, status: object, info: object) -> None:

@@ -22,7 +22,7 @@ def split_command_line(line: str) -> list[str]:
     """Split a command line as FLARE's server does.
 
     With a ``"`` anywhere the line goes through ``shlex.split`` (which may raise ``ValueError``, e.g.
-    ``No closing quotation``, or return ``[]``); otherwise runs of spaces collapse and the line is
+    ``No closing quotation``); otherwise runs of spaces collapse and the line is
     split on single spaces, so tabs are not separators and a leading space gives an empty first arg.
     """
     if '"' in line:

@@ -200,7 +200,7 @@ def _validate_item(index: int, raw: object) -> Item:
         if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
             raise ProtocolViolation(f"item {index}: a table's 'rows' must be a list of lists")
         return Item(ItemType.TABLE, rows=rows)
-    if item_type not in _DATA_TYPES:
+    if not isinstance(item_type, str) or item_type not in _DATA_TYPES:
         raise ProtocolViolation(f"item {index} has unknown type {item_type!r}")
     value = raw.get("data")
     if not isinstance(value, (str, dict)):
@@ -216,4 +216,6 @@ def parse_document(text: str) -> Document:
         obj = json.loads(text)
     except ValueError as exc:
         raise ProtocolViolation(f"document is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise ProtocolViolation("document is nested too deeply to parse") from None
     return validate_document(obj)
