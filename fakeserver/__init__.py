@@ -8,6 +8,7 @@ with FakeFlareServer() as server:
 from __future__ import annotations
 
 from .faults import FaultKind
+from .job_script import JobScript, Phase, RunStatus
 from .provision import DEFAULT_PROJECT, AdminUser, Project, ProvisionedProject, Site, provision
 from .server import FakeFlareServer, FakeServerError, ServerNotRunning
 
@@ -17,8 +18,11 @@ __all__ = [
     "FakeFlareServer",
     "FakeServerError",
     "FaultKind",
+    "JobScript",
+    "Phase",
     "Project",
     "ProvisionedProject",
+    "RunStatus",
     "ServerNotRunning",
     "Site",
     "provision",

@@ -231,6 +231,7 @@ class Dispatcher:
             reply.exception_occurred(exc)
 
     def _run(self, request: Request, reply: Reply) -> None:
+        self.state.sync()
         if not self._login_filter(request, reply):
             return
         if not self._authz_filter(request, reply):

@@ -57,3 +57,30 @@ CLIENT_STATUS_HEADER = ["CLIENT", "APP_NAME", "JOB_ID", "STATUS"]
 CLIENT_NO_JOBS = "No Jobs"
 CLIENT_NO_REPLY = "No Reply"
 NO_RESPONSES_FROM_CLIENTS = "no responses from clients"
+
+# --- job commands (section 6.1) -------------------------------------------------------------------
+MISSING_JOB_ID = "syntax error: missing job_id"
+JOB_DOES_NOT_EXIST = "Job with ID {job_id} doesn't exist"
+ABORT_TASK_MISSING_JOB_ID = "missing job_id (syntax is: abort_task job_id <client-name>)"
+NO_JOBS_FOUND = "No jobs found."
+NO_JOBS_MATCHING = "No jobs matching the specified criteria."
+LIST_JOBS_HEADER = ["JOB ID", "NAME", "STATUS", "SUBMIT TIME", "RUN DURATION"]
+SUBMITTED_JOB = "Submitted job: {job_id}"
+CLONED_JOB = "Cloned job {source} as: {job_id}"
+ABORTED_BEFORE_RUNNING = "Aborted the job {job_id} before running it."
+ALREADY_COMPLETED = "Job for {job_id} is already completed."
+ABORT_SIGNAL_SENT = "Abort signal has been sent to the server app."
+JOB_NOT_RUNNING = "Job {job_id} is not running."
+JOB_IS_RUNNING = "job: {job_id} is running, could not be deleted at this time."
+JOB_DELETED = "Job {job_id} deleted."
+#: FLARE's provisioned job store lives here; a download of an unknown (e.g. upper-case) id names it.
+JOB_STORE_ROOT = "/tmp/nvflare/jobs-storage"
+DOWNLOAD_STORE_ERROR = (
+    "Exception occurred trying to get job from store: StorageException: object "
+    + JOB_STORE_ROOT
+    + "/{job_id} does not exist"
+)
+DOWNLOAD_URL_MARKER = "Download_URL:"
+CLIENT_RESPONSE_HEADER = ["CLIENT", "RESPONSE"]
+ABORT_TASK_SENT = "Abort signal has been sent to the current task."
+CLIENT_APP_NOT_STARTED = "Client app has not started."

@@ -39,9 +39,11 @@ from .authz import DEFAULT_POLICY, Policy
 from .commands import build_registry
 from .dispatch import Dispatcher, PeerIdentity
 from .faults import Fault, FaultKind, FaultPlan
+from .job_script import JobScript
 from .poc_kit import write_poc_admin_kit
 from .provision import DEFAULT_PROJECT, Project, ProvisionedProject, provision
 from .reply import Reply
+from .scenario import Jobs, Sites
 from .sessions import DEFAULT_IDLE_TIMEOUT
 from .state import ServerConfig, ServerErrorRecord, ServerState
 
@@ -86,6 +88,8 @@ class FakeFlareServer:
         seed: int = 0,
         idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
         connect_sites: bool = True,
+        default_script: Optional[JobScript] = None,
+        max_jobs: int = 4,
         policy: Optional[dict] = None,
         provisioned: Optional[ProvisionedProject] = None,
         request_timeout: float = 30.0,
@@ -112,12 +116,18 @@ class FakeFlareServer:
         self._temp_workspace: Optional[str] = None
         self._provisioned = provisioned
         config = ServerConfig(
-            idle_timeout=idle_timeout, seed=seed, secure=secure, connect_sites=connect_sites
+            idle_timeout=idle_timeout, seed=seed, secure=secure, connect_sites=connect_sites, max_jobs=max_jobs
         )
         self.state = ServerState(self.project, Policy(policy or DEFAULT_POLICY), clock=clock, config=config)
+        if default_script is not None:
+            self.state.jobs.base_script = self.state.jobs.default_script = default_script
         self.registry = build_registry()
         self.dispatcher = Dispatcher(self.registry, self.state)
         self.faults = FaultPlan()
+        #: Script, step and inspect jobs (see :class:`fakeserver.scenario.Jobs`).
+        self.jobs = Jobs(self.state)
+        #: Connect and disconnect the simulated client sites.
+        self.sites = Sites(self.state)
         self.stats = ConnectionStats()
         self._ssl_context: Optional[ssl.SSLContext] = None
         self._listener: Optional[socket.socket] = None

@@ -14,6 +14,8 @@ from typing import Any, Optional
 from flare_api.clock import Clock, RealClock, VirtualClock
 
 from .authz import Policy
+from .job_results import build_workspace
+from .jobs import JobRecord, JobStore
 from .provision import Project
 from .sessions import DEFAULT_IDLE_TIMEOUT, SessionStore
 from .sites import DEFAULT_HEARTBEAT_INTERVAL, SiteRegistry
@@ -51,6 +53,11 @@ class ServerConfig:
     #: Whether the project's sites are registered when the server starts (and after ``reset()``).
     connect_sites: bool = True
     heartbeat_interval: float = DEFAULT_HEARTBEAT_INTERVAL
+    #: The scheduler's concurrent-job limit (provisioned FLARE default: 4).
+    max_jobs: int = 4
+    #: Above this size a download answers with a URL instead (FLARE: 50*1024*1024*1204 bytes).
+    max_download_bytes: int = 50 * 1024 * 1024 * 1204
+    download_job_url: str = "http://download.server.com/"
     #: FLARE's admin→client request timeout, changed by ``set_timeout``.
     admin_timeout: float = 10.0
     extra: dict[str, Any] = field(default_factory=dict)
@@ -81,6 +88,10 @@ class ServerState:
             connect_all=self.config.connect_sites,
             heartbeat_interval=self.config.heartbeat_interval,
         )
+        self.jobs = JobStore(
+            self.clock, self.rng, lambda: [site.name for site in self.sites.connected()], max_jobs=self.config.max_jobs
+        )
+        self.jobs.on_finish.append(self._save_workspace)
         self.start_time = self.clock.time()
         self.audit: list[AuditRecord] = []
         self.errors: list[ServerErrorRecord] = []
@@ -91,13 +102,25 @@ class ServerState:
         """The org the server belongs to: ``o:site`` conditions compare against it."""
         return self.project.server_org
 
+    def sync(self) -> None:
+        """Bring the job timelines up to the clock's now (call with the lock held)."""
+        self.jobs.sync()
+
     def running_jobs(self) -> list[tuple[str, str]]:
-        """``(job_id, app_name)`` of each job the server is running (none until jobs exist)."""
-        return []
+        """``(job_id, app_name)`` of each job the server is running."""
+        return [(r.job_id, r.app_name) for r in self.jobs.running()]
 
     def client_job_rows(self, site_name: str) -> list[list[str]]:
         """``[site, app, job_id, status]`` rows of the jobs a site runs, for ``check_status client``."""
-        return []
+        return [
+            [site_name, r.site_apps.get(site_name, "?"), r.job_id, "started"]
+            for r in self.jobs.running()
+            if site_name in r.sites
+        ]
+
+    @staticmethod
+    def _save_workspace(record: JobRecord) -> None:
+        record.workspace = build_workspace(record)
 
     def register_extension(self, extension: Any) -> None:
         """Attach a component (job store, sites) whose ``reset()`` runs with the server's."""
@@ -121,6 +144,7 @@ class ServerState:
             self.sessions.idle_timeout = self.config.idle_timeout
             self.start_time = self.clock.time()
             self.sites.reset()
+            self.jobs.reset()
             self.audit.clear()
             self.errors.clear()
             for extension in self._extensions:

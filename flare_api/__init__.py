@@ -29,6 +29,7 @@ from .errors import (
     SessionClosed,
     SessionInactive,
 )
+from .monitor import basic_cb_with_print
 from .session import Session, new_insecure_session, new_secure_session
 from .types import ClientInfo, JobInfo, MonitorReturnCode, ServerInfo, SystemInfo, TargetType
 
@@ -64,6 +65,7 @@ __all__ = [
     "SystemInfo",
     "TargetType",
     "VirtualClock",
+    "basic_cb_with_print",
     "new_insecure_session",
     "new_secure_session",
 ]

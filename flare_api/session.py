@@ -13,7 +13,7 @@ import os
 import threading
 import time
 from types import TracebackType
-from typing import Optional, Union
+from typing import Any, Optional, Union
 
 from .clock import Clock, RealClock
 from .command_table import CommandTable, parse_command_table
@@ -24,8 +24,10 @@ from .errors import (
     InvalidArgumentError,
     NoConnection,
     SessionClosed,
+    classify_reply,
     raise_for_reply,
 )
+from .job_commands import JobCommands
 from .startup_kit import StartupKit, load_startup_kit
 from .transport import Transport, client_ssl_context
 from .types import ApiStatus, ClientInfo, JobInfo, ServerInfo, SystemInfo
@@ -46,7 +48,7 @@ POC_PASSWORD = "admin"
 RETRY_INTERVAL = 0.5
 
 
-class Session:
+class Session(JobCommands):
     """A logged-in admin session (call :meth:`try_connect` first, or use :func:`new_secure_session`).
 
     ``timeout`` bounds each socket operation of each request; ``clock`` is what ``monitor_job`` sleeps
@@ -225,6 +227,33 @@ class Session:
 
     def _command(self, *args: str, enforce_meta: bool = True) -> Document:
         return self._do_command(join_command_line(list(args)), enforce_meta=enforce_meta)
+
+    def do_command(self, command: str, *, raise_errors: bool = True) -> dict[str, Any]:
+        """Send any command line the server lists and return the reply as FLARE's ``api.do_command`` does:
+        the wire document (``data``, ``meta``) plus the client-side ``status``.
+
+        Errors raise as for every other method unless ``raise_errors=False``; a reply without meta is fine.
+        """
+        if not isinstance(command, str) or not command.strip():
+            raise InvalidArgumentError(f"command must be a non-empty str, got {command!r}")
+        if raise_errors:
+            reply = self._do_command(command, enforce_meta=False)
+        else:
+            if self._closed:
+                raise SessionClosed("session closed")
+            if self._token is None:
+                raise SessionClosed("the session is not logged in; call try_connect(timeout) first")
+            try:
+                reply = self._transport.request(command, self._token)
+            except NoConnection as exc:
+                raise ConnectionLost(str(exc)) from None
+            self._trace(command, reply)
+            if reply is None:
+                return {"status": ApiStatus.ERROR_SERVER_CONNECTION.value, "details": "Server did not respond"}
+        result: dict[str, Any] = {"time": reply.time, "data": [item.to_json() for item in reply.items]}
+        result["meta"] = reply.meta
+        result["status"] = classify_reply(reply).value
+        return result
 
     def _trace(self, line: str, reply: Optional[Document]) -> None:
         if self.debug or log.isEnabledFor(logging.DEBUG):

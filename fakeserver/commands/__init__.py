@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from ..dispatch import CommandRegistry
-from . import session, training
+from . import jobs, session, training
 
 
 def build_registry() -> CommandRegistry:
     """A registry holding every command the fake server implements."""
     registry = CommandRegistry()
-    for module in (session, training):
+    for module in (session, training, jobs):
         registry.register_all(module.specs())
     return registry

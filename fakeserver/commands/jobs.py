@@ -1,0 +1,287 @@
+"""The ``job_mgmt`` scope: submit, list, meta, clone, abort, delete, download, abort_task (reference 6.1)."""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import copy
+import io
+from typing import Any
+
+from flare_api.wire import MetaKey, MetaStatus
+
+from .. import messages as msg
+from ..authz import submitter_of
+from ..dispatch import Authorize, CommandSpec, FlareCrash, PreAuthzResult, Request, check_right
+from ..job_package import JobDefinitionError, SubmitCrash, UploadCrash, decode_upload
+from ..job_results import download_zip
+from ..job_script import RunStatus
+from ..jobs import CLONED_META_KEYS, JobRecord, duration_string
+from ..reply import Reply
+from ..targets import CLIENT, TargetError, validate_targets
+
+
+def _ok(info: str = "", **extra: Any) -> dict[str, Any]:
+    return {MetaKey.STATUS: MetaStatus.OK, MetaKey.INFO: info, **extra}
+
+
+def authorize_job(request: Request, reply: Reply) -> PreAuthzResult:
+    """FLARE's ``authorize_job``: job id present and known (lowercased), extra args are targets."""
+    args = request.args
+    if len(args) < 2:
+        reply.error_with_status(msg.MISSING_JOB_ID, MetaStatus.SYNTAX_ERROR, "missing job_id")
+        return False
+    job_id = args[1].lower()
+    record = request.state.jobs.get(job_id)
+    if record is None:
+        reply.error_with_status(msg.JOB_DOES_NOT_EXIST.format(job_id=job_id), MetaStatus.INVALID_JOB_ID, job_id)
+        return False
+    request.context["job"] = record
+    request.context["job_id"] = job_id
+    if len(args) > 2:
+        try:
+            request.context["targets"] = validate_targets(request.state, args[2:])
+        except TargetError as exc:
+            reply.error_with_status(str(exc), MetaStatus.SYNTAX_ERROR)
+            return False
+    return Authorize(request.spec.name, submitter=submitter_of(record.meta))
+
+
+def authorize_abort_task(request: Request, reply: Reply) -> PreAuthzResult:
+    """``abort_task job_id [clients]``: the job is never loaded, so there is no submitter."""
+    args = request.args
+    if len(args) < 2:
+        reply.error(msg.ABORT_TASK_MISSING_JOB_ID)
+        return False
+    request.context["job_id"] = args[1].lower()
+    try:
+        request.context["targets"] = validate_targets(request.state, [CLIENT, *args[2:]])
+    except TargetError as exc:
+        reply.error(str(exc))
+        return False
+    return Authorize(request.spec.name)
+
+
+class _ListJobsParser(argparse.ArgumentParser):
+    """FLARE's ``SafeArgumentParser`` for list_jobs: errors raise ValueError(message + help)."""
+
+    def error(self, message: str) -> Any:  # type: ignore[override]
+        help_text = io.StringIO()
+        self.print_help(help_text)
+        raise ValueError(message + "\n" + help_text.getvalue())
+
+
+def list_jobs_parser() -> argparse.ArgumentParser:
+    parser = _ListJobsParser(prog="list_jobs", add_help=False)
+    parser.add_argument("job_id", nargs="?", help="Job ID prefix")
+    parser.add_argument("-d", action="store_true", help="Show detailed list")
+    parser.add_argument("-u", action="store_true", help="List jobs submitted by the same user")
+    parser.add_argument("-r", action="store_true", help="List jobs in reverse order of submission time")
+    parser.add_argument("-n", help="Filter by job name prefix")
+    parser.add_argument("-m", type=int, help="Maximum number of jobs that will be listed")
+    return parser
+
+
+def _job_name(meta: dict[str, Any]) -> Any:
+    return meta.get("name") or meta.get("job_folder_name", "No name")
+
+
+def _listed_meta(record: JobRecord, now: float) -> dict[str, Any]:
+    """A copy of the meta as list_jobs shows it: RUNNING jobs get a live duration."""
+    meta = copy.deepcopy(record.meta)
+    if record.status is RunStatus.RUNNING and record.started_at is not None:
+        meta["duration"] = duration_string(now - record.started_at)
+    return meta
+
+
+def _matches(meta: dict[str, Any], id_prefix: Any, name_prefix: Any, user_name: Any) -> bool:
+    # Same expression as FLARE, including its AttributeError for a job without a name under -n.
+    return (
+        ((not id_prefix) or meta.get("job_id").lower().startswith(id_prefix.lower()))  # type: ignore[union-attr]
+        and ((not name_prefix) or meta.get("name").lower().startswith(name_prefix.lower()))  # type: ignore[union-attr]
+        and ((not user_name) or meta.get("submitter_name") == user_name)
+    )
+
+
+def handle_list_jobs(request: Request, reply: Reply) -> None:
+    state = request.state
+    try:
+        parsed = list_jobs_parser().parse_args(request.args[1:])
+        now = state.clock.time()
+        jobs = [_listed_meta(r, now) for r in state.jobs]
+        if not jobs:
+            reply.string(msg.NO_JOBS_FOUND, _ok(jobs=[]))
+        else:
+            user = request.user_name if parsed.u else None
+            selected = [m for m in jobs if _matches(m, parsed.job_id, parsed.n, user)]
+            if not selected:
+                reply.string(msg.NO_JOBS_MATCHING, _ok(jobs=[]))
+                return
+            selected.sort(key=lambda m: m.get("submit_time", 0.0), reverse=bool(parsed.r))
+            if parsed.m:
+                selected = selected[: parsed.m] if parsed.r else selected[-parsed.m :]
+            if parsed.d:
+                for meta in selected:
+                    reply.string(_json_indent(meta))
+                reply.string("", _ok(jobs=selected))
+            else:
+                _summary_table(reply, selected)
+    except Exception as exc:  # FLARE turns any failure here into an internal_error reply
+        text = f"{type(exc).__name__}: {exc}"
+        reply.error_with_status(text, MetaStatus.INTERNAL_ERROR)
+        return
+    reply.success()
+
+
+def _json_indent(meta: dict[str, Any]) -> str:
+    import json
+
+    return json.dumps(meta, indent=4)
+
+
+def _summary_table(reply: Reply, jobs: list[dict[str, Any]]) -> None:
+    table = reply.table(msg.LIST_JOBS_HEADER, name=MetaKey.JOBS)
+    for meta in jobs:
+        row = [
+            meta.get("job_id", ""),
+            _job_name(meta),
+            meta.get("status", ""),
+            meta.get("submit_time_iso", ""),
+            str(meta.get("duration", "N/A")),
+        ]
+        table.add_row(
+            row,
+            {
+                MetaKey.JOB_ID: row[0],
+                MetaKey.JOB_NAME: row[1],
+                MetaKey.STATUS: row[2],
+                MetaKey.SUBMIT_TIME: row[3],
+                MetaKey.DURATION: row[4],
+            },
+        )
+
+
+def handle_get_job_meta(request: Request, reply: Reply) -> None:
+    record: JobRecord = request.context["job"]
+    request.state.jobs.observe(record)
+    meta = copy.deepcopy(record.meta)
+    reply.dictionary(meta, _ok(job_meta=copy.deepcopy(meta)))
+
+
+def handle_submit_job(request: Request, reply: Reply) -> None:
+    args = request.args
+    if len(args) < 3:
+        raise FlareCrash(IndexError("list index out of range"))
+    try:
+        package = decode_upload(args[1], args[2])
+    except UploadCrash as crash:
+        raise FlareCrash(crash.original) from None
+    except JobDefinitionError as exc:
+        text = exc.reply_text
+        reply.error_with_status(text, MetaStatus.INVALID_JOB_DEFINITION)
+        return
+    except SubmitCrash as crash:
+        reply.error(crash.error_text, {MetaKey.STATUS: MetaStatus.INTERNAL_ERROR, MetaKey.INFO: crash.info})
+        return
+    session = request.session
+    assert session is not None
+    meta = dict(package.meta)
+    meta["submitter_name"] = session.user_name
+    meta["submitter_org"] = session.org if session.org is not None else ""
+    meta["submitter_role"] = session.role if session.role is not None else ""
+    record = request.state.jobs.create(meta, package.content)
+    reply.string(msg.SUBMITTED_JOB.format(job_id=record.job_id))
+    reply.success("", _ok(job_id=record.job_id))
+
+
+def handle_clone_job(request: Request, reply: Reply) -> None:
+    source: JobRecord = request.context["job"]
+    source_id = request.context["job_id"]
+    session = request.session
+    assert session is not None
+    meta = {key: copy.deepcopy(value) for key, value in source.meta.items() if key in CLONED_META_KEYS}
+    meta["submitter_name"] = session.user_name
+    meta["submitter_org"] = session.org
+    meta["submitter_role"] = session.role
+    meta["cloned_from"] = source_id
+    record = request.state.jobs.create(meta, source.content)
+    reply.string(msg.CLONED_JOB.format(source=source_id, job_id=record.job_id))
+    reply.success("", _ok(job_id=record.job_id))
+
+
+def handle_abort_job(request: Request, reply: Reply) -> None:
+    record: JobRecord = request.context["job"]
+    job_id = request.context["job_id"]
+    outcome = request.state.jobs.abort(record)
+    if outcome == "not_running":
+        text = msg.JOB_NOT_RUNNING.format(job_id=job_id)
+        reply.error_with_status(text, MetaStatus.INTERNAL_ERROR)
+        return
+    text = {
+        "before": msg.ABORTED_BEFORE_RUNNING,
+        "finished": msg.ALREADY_COMPLETED,
+        "stopped": msg.ABORT_SIGNAL_SENT,
+    }[outcome].format(job_id=job_id)
+    reply.string(text)
+    reply.success("", _ok(text))
+
+
+def handle_delete_job(request: Request, reply: Reply) -> None:
+    record: JobRecord = request.context["job"]
+    job_id = request.context["job_id"]
+    if record.status in (RunStatus.DISPATCHED, RunStatus.RUNNING):
+        reply.error_with_status(msg.JOB_IS_RUNNING.format(job_id=job_id), MetaStatus.JOB_RUNNING, job_id)
+        return
+    request.state.jobs.delete(record.job_id)
+    reply.string(msg.JOB_DELETED.format(job_id=job_id))
+    reply.success("", _ok())
+
+
+def handle_download_job(request: Request, reply: Reply) -> None:
+    job_id = request.args[1]  # FLARE uses the raw argument here, not the lowercased one
+    state = request.state
+    record = state.jobs.get(job_id)
+    if record is None:
+        reply.error(msg.DOWNLOAD_STORE_ERROR.format(job_id=job_id))
+        return
+    data = download_zip(record)
+    if len(data) > state.config.max_download_bytes:
+        url = state.config.download_job_url + job_id
+        reply.string(msg.DOWNLOAD_URL_MARKER + url, _ok(job_id=job_id, job_download_url=url))
+        return
+    reply.string(base64.b64encode(data).decode("ascii"), _ok(job_id=job_id))
+
+
+def handle_abort_task(request: Request, reply: Reply) -> None:
+    job_id = request.context["job_id"]
+    table = reply.table(msg.CLIENT_RESPONSE_HEADER)
+    running = {r.job_id: r for r in request.state.jobs.running()}
+    for name in request.context["targets"].clients:
+        record = running.get(job_id)
+        answer = msg.ABORT_TASK_SENT if record is not None and name in record.sites else msg.CLIENT_APP_NOT_STARTED
+        table.add_row([name, answer])
+
+
+def specs() -> list[CommandSpec]:
+    scope = "job_mgmt"
+    return [
+        CommandSpec(scope, "delete_workspace", "delete the workspace of a job", "delete_workspace job_id",
+                    handle_delete_job, authz=authorize_job, confirm="auth", enabled=False),
+        CommandSpec(scope, "list_jobs", "list submitted jobs",
+                    "list_jobs [-n name_prefix] [-d] [-u] [-r] [-m num_of_jobs] [job_id_prefix]",
+                    handle_list_jobs, authz=check_right("list_jobs")),
+        CommandSpec(scope, "get_job_meta", "get meta info of specified job", "get_job_meta job_id",
+                    handle_get_job_meta, authz=authorize_job),
+        CommandSpec(scope, "delete_job", "delete a job and persisted workspace", "delete_job job_id",
+                    handle_delete_job, authz=authorize_job, confirm="auth"),
+        CommandSpec(scope, "abort_job", "abort a job if it is running or dispatched", "abort_job job_id",
+                    handle_abort_job, authz=authorize_job, confirm="yesno"),
+        CommandSpec(scope, "abort_task", "abort the client current task execution", "abort_task job_id <client-name>",
+                    handle_abort_task, authz=authorize_abort_task),
+        CommandSpec(scope, "clone_job", "clone a job with a new job_id", "clone_job job_id",
+                    handle_clone_job, authz=authorize_job),
+        CommandSpec(scope, "submit_job", "submit a job", "submit_job job_folder", handle_submit_job,
+                    authz=check_right("submit_job"), client_cmd="file_transfer.upload_folder"),
+        CommandSpec(scope, "download_job", "download a specified job", "download_job job_id", handle_download_job,
+                    authz=authorize_job, client_cmd="file_transfer.download_folder"),
+    ]  # fmt: skip

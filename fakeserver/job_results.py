@@ -1,0 +1,140 @@
+"""What a finished job leaves behind, and the zip ``download_job`` sends.
+
+A job that ran gets a server run workspace like FLARE's (``log.txt``, ``fl_app.txt``, ``meta.json``,
+``app_server/...``, ``models/...``) plus one folder per participating site, so a downloaded result
+has real, deterministic content. The download zip is ``<id>/job/...`` (the submitted job) and
+``<id>/workspace/...``, laid out the way FLARE's ``zip_directory_to_bytes`` lays out a folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import zipfile
+from typing import Optional
+
+from .job_script import RunStatus
+from .jobs import JobRecord, history_time
+
+MODEL_PATH = "models/FL_global_model.pt"
+
+
+def round_times(record: JobRecord) -> list[float]:
+    """When each scripted round starts: evenly spread over the run (as far as it got)."""
+    start = record.started_at
+    if start is None:
+        return []
+    end = record.finished_at
+    rounds = record.script.rounds
+    phase = record.script.running
+    span = phase.seconds if phase.seconds is not None else None
+    if span is None:
+        span = (end - start) if end is not None else float(rounds)
+    times = [start + span * i / rounds for i in range(rounds)]
+    return [t for t in times if end is None or t <= end]
+
+
+def server_log(record: JobRecord) -> str:
+    """The server's ``log.txt`` of a run, one line per event, in FLARE's logging format."""
+    job_id = record.job_id
+    lines = []
+
+    def add(when: float, component: str, text: str, level: str = "INFO") -> None:
+        lines.append(f"{history_time(when)},000 - {component} - {level} - [identity=server, run={job_id}]: {text}")
+
+    if record.started_at is not None:
+        add(record.started_at, "ServerRunner", "Server runner starting ...")
+        for number, when in enumerate(round_times(record)):
+            add(when, "ScatterAndGather", f"Round {number} started.")
+    if record.finished_at is not None:
+        status = record.status
+        if status is RunStatus.FINISHED_EXECUTION_EXCEPTION:
+            add(record.finished_at, "ServerRunner", f"Exception in workflow: {record.script.failure}", "ERROR")
+        elif status is RunStatus.FINISHED_ABORTED:
+            add(record.finished_at, "ServerRunner", "Abort signal received. Aborting the run.")
+        add(record.finished_at, "ServerRunner", f"Server runner finished with status {status.value}")
+    return "".join(line + "\n" for line in lines)
+
+
+def site_log(record: JobRecord, site: str) -> str:
+    """A site's view of the run: one line per round it trained."""
+    lines = []
+    for number, when in enumerate(round_times(record)):
+        lines.append(
+            f"{history_time(when)},000 - ClientRunner - INFO - [identity={site}, run={record.job_id}]: "
+            f"Round {number}: training done"
+        )
+    return "".join(line + "\n" for line in lines)
+
+
+def _model_bytes(record: JobRecord) -> bytes:
+    seed = hashlib.sha256(f"{record.job_id}:{record.script.rounds}".encode()).digest()
+    return b"FLAREHARNESS-MODEL\n" + seed * 32
+
+
+def build_workspace(record: JobRecord) -> dict[str, bytes]:
+    """The server run folder of a job that ran (empty if it never started)."""
+    if record.started_at is None:
+        return {}
+    files: dict[str, bytes] = {
+        "log.txt": server_log(record).encode(),
+        "fl_app.txt": (record.app_name or "app").encode(),
+        "meta.json": json.dumps(record.meta, indent=4).encode(),
+    }
+    app = record.app_name
+    prefix = f"{record.meta.get('job_folder_name', '')}/{app}/"
+    for name, data in job_files(record.content).items():
+        if app and name.startswith(prefix):
+            files["app_server/" + name[len(prefix) :]] = data
+    if record.status is not RunStatus.FINISHED_EXECUTION_EXCEPTION:
+        files[MODEL_PATH] = _model_bytes(record)
+    for site in record.sites:
+        files[f"{site}/log.txt"] = site_log(record, site).encode()
+    return files
+
+
+def job_files(content: bytes) -> dict[str, bytes]:
+    """The files (not directories) of a stored job zip, by entry name."""
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        return {info.filename: archive.read(info) for info in archive.infolist() if not info.is_dir()}
+
+
+def _job_dirs(content: bytes) -> set[str]:
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        return {info.filename.rstrip("/") for info in archive.infolist() if info.is_dir()}
+
+
+def zip_tree(top: str, files: dict[str, bytes], dirs: Optional[set[str]] = None) -> bytes:
+    """Zip a virtual folder named ``top`` like FLARE zips a real one: STORED, ``os.walk`` order
+    (a folder's files, then its subfolder entries, then each subfolder), no entry for ``top`` itself."""
+    all_dirs = set(dirs or ())
+    for path in files:
+        parts = path.split("/")[:-1]
+        for i in range(1, len(parts) + 1):
+            all_dirs.add("/".join(parts[:i]))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+
+        def walk(folder: str) -> None:
+            prefix = f"{folder}/" if folder else ""
+            here_files = sorted(p for p in files if p.startswith(prefix) and "/" not in p[len(prefix) :])
+            here_dirs = sorted(d for d in all_dirs if d.startswith(prefix) and "/" not in d[len(prefix) :] and d)
+            for path in here_files:
+                archive.writestr(f"{top}/{path}", files[path])
+            for sub in here_dirs:
+                archive.writestr(zipfile.ZipInfo(f"{top}/{sub}/"), b"")
+            for sub in here_dirs:
+                walk(sub)
+
+        walk("")
+    return buffer.getvalue()
+
+
+def download_zip(record: JobRecord) -> bytes:
+    """``<id>/job/<folder>/...`` and ``<id>/workspace/...`` of a stored job."""
+    files = {f"job/{name}": data for name, data in job_files(record.content).items()}
+    dirs = {"job", "workspace"} | {f"job/{d}" for d in _job_dirs(record.content)}
+    for name, data in (record.workspace or {}).items():
+        files[f"workspace/{name}"] = data
+    return zip_tree(record.job_id, files, dirs)

@@ -1,0 +1,188 @@
+"""Job scripts: the timeline a test author gives a job (phase lengths, polls, outcome, hangs).
+
+A job passes through three phases before its outcome: *queued* (SUBMITTED until the scheduler's
+first attempt), *deploying* (DISPATCHED until RUNNING) and *running* (RUNNING until the outcome).
+Each phase lasts a number of clock seconds, a number of polls (reads of the job's meta), or forever.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field, replace
+from typing import Optional, Union
+
+
+class RunStatus(str, enum.Enum):
+    """FLARE 2.3's job statuses (``RunStatus``); every terminal one starts with ``FINISHED``."""
+
+    SUBMITTED = "SUBMITTED"
+    APPROVED = "APPROVED"
+    DISPATCHED = "DISPATCHED"
+    RUNNING = "RUNNING"
+    FINISHED_COMPLETED = "FINISHED:COMPLETED"
+    FINISHED_ABORTED = "FINISHED:ABORTED"
+    FINISHED_EXECUTION_EXCEPTION = "FINISHED:EXECUTION_EXCEPTION"
+    FINISHED_ABNORMAL = "FINISHED:ABNORMAL"
+    FINISHED_CANT_SCHEDULE = "FINISHED:CAN_NOT_SCHEDULE"
+    FAILED_TO_RUN = "FINISHED:FAILED_TO_RUN"
+    ABANDONED = "FINISHED:ABANDONED"
+
+    def __str__(self) -> str:
+        return self.value
+
+    @property
+    def finished(self) -> bool:
+        return self.value.startswith("FINISHED")
+
+
+#: Every move FLARE 2.3's scheduler, runner and admin commands can make (reference 7.3).
+LEGAL_TRANSITIONS: dict[RunStatus, frozenset[RunStatus]] = {
+    RunStatus.SUBMITTED: frozenset(
+        {RunStatus.DISPATCHED, RunStatus.FINISHED_CANT_SCHEDULE, RunStatus.FAILED_TO_RUN, RunStatus.FINISHED_ABORTED}
+    ),
+    RunStatus.DISPATCHED: frozenset(
+        {RunStatus.RUNNING, RunStatus.FAILED_TO_RUN, RunStatus.FINISHED_ABORTED, RunStatus.ABANDONED}
+    ),
+    RunStatus.RUNNING: frozenset(
+        {
+            RunStatus.FINISHED_COMPLETED,
+            RunStatus.FINISHED_EXECUTION_EXCEPTION,
+            RunStatus.FINISHED_ABNORMAL,
+            RunStatus.FINISHED_ABORTED,
+            RunStatus.ABANDONED,
+        }
+    ),
+}
+
+#: Outcomes a script may choose, by full status or short name (``"COMPLETED"``).
+OUTCOMES = frozenset(
+    {
+        RunStatus.FINISHED_COMPLETED,
+        RunStatus.FINISHED_ABORTED,
+        RunStatus.FINISHED_EXECUTION_EXCEPTION,
+        RunStatus.FINISHED_ABNORMAL,
+        RunStatus.FAILED_TO_RUN,
+        RunStatus.FINISHED_CANT_SCHEDULE,
+        RunStatus.ABANDONED,
+    }
+)
+
+
+def parse_outcome(value: Union[str, RunStatus]) -> RunStatus:
+    """``"COMPLETED"``, ``"FINISHED:COMPLETED"`` or ``RunStatus.FINISHED_COMPLETED`` → the status."""
+    text = value.value if isinstance(value, RunStatus) else str(value).strip().upper()
+    for status in OUTCOMES:
+        if text in (status.value, status.value.split(":", 1)[1], status.name):
+            return status
+    names = ", ".join(sorted(s.value.split(":", 1)[1] for s in OUTCOMES))
+    raise ValueError(f"unknown job outcome {value!r}; choose one of {names}")
+
+
+@dataclass(frozen=True)
+class Phase:
+    """How long a phase lasts: ``seconds`` of server-clock time, or ``polls`` reads, or forever."""
+
+    seconds: Optional[float] = None
+    polls: Optional[int] = None
+
+    def __post_init__(self) -> None:
+        if self.seconds is not None and self.polls is not None:
+            raise ValueError("a phase lasts either seconds or polls, not both")
+        if self.seconds is not None and self.seconds < 0:
+            raise ValueError(f"phase seconds must be >= 0, got {self.seconds!r}")
+        if self.polls is not None and self.polls < 0:
+            raise ValueError(f"phase polls must be >= 0, got {self.polls!r}")
+
+    @classmethod
+    def after(cls, seconds: float) -> Phase:
+        return cls(seconds=float(seconds))
+
+    @classmethod
+    def after_polls(cls, polls: int) -> Phase:
+        return cls(polls=int(polls))
+
+    @classmethod
+    def never(cls) -> Phase:
+        return cls()
+
+    @property
+    def forever(self) -> bool:
+        return self.seconds is None and self.polls is None
+
+    def __str__(self) -> str:
+        if self.seconds is not None:
+            return f"{self.seconds:g} s"
+        if self.polls is not None:
+            return f"{self.polls} polls"
+        return "forever"
+
+
+PhaseLike = Union[Phase, float, int, None]
+
+
+def _phase(value: PhaseLike) -> Phase:
+    if isinstance(value, Phase):
+        return value
+    if value is None:
+        return Phase.never()
+    return Phase.after(float(value))
+
+
+@dataclass(frozen=True)
+class JobScript:
+    """A job's scripted life. Defaults: queued 1 s, deploying 1 s, running 30 s, then COMPLETED.
+
+    ``require_sites`` makes the scheduler refuse the job until that many sites are connected (on top
+    of the job's own ``min_clients``/``mandatory_clients``). ``rounds`` drives ``show_stats``.
+    """
+
+    outcome: RunStatus = RunStatus.FINISHED_COMPLETED
+    queued: Phase = field(default_factory=lambda: Phase.after(1.0))
+    deploying: Phase = field(default_factory=lambda: Phase.after(1.0))
+    running: Phase = field(default_factory=lambda: Phase.after(30.0))
+    require_sites: int = 0
+    rounds: int = 3
+    #: Text of the failure for FAILED_TO_RUN (in ``job_deploy_detail``) and EXECUTION_EXCEPTION (in the log).
+    failure: str = "scripted failure"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "outcome", parse_outcome(self.outcome))
+        for name in ("queued", "deploying", "running"):
+            object.__setattr__(self, name, _phase(getattr(self, name)))
+        if self.require_sites < 0:
+            raise ValueError(f"require_sites must be >= 0, got {self.require_sites!r}")
+        if self.rounds < 1:
+            raise ValueError(f"rounds must be >= 1, got {self.rounds!r}")
+        if self.queued.forever:
+            raise ValueError("the queued phase cannot last forever; use outcome CAN_NOT_SCHEDULE or require_sites")
+
+    @classmethod
+    def completes(cls, after: float = 30.0, **kwargs: object) -> JobScript:
+        """Runs ``after`` seconds, then FINISHED:COMPLETED."""
+        return cls(running=Phase.after(after), **kwargs)  # type: ignore[arg-type]
+
+    @classmethod
+    def ends(cls, outcome: Union[str, RunStatus], after: float = 30.0, **kwargs: object) -> JobScript:
+        """Runs ``after`` seconds (if it gets to run), then ends with ``outcome``."""
+        return cls(outcome=parse_outcome(outcome), running=Phase.after(after), **kwargs)  # type: ignore[arg-type]
+
+    @classmethod
+    def hangs(cls, **kwargs: object) -> JobScript:
+        """Starts running and never finishes (until aborted)."""
+        return cls(running=Phase.never(), **kwargs)  # type: ignore[arg-type]
+
+    @classmethod
+    def by_polls(
+        cls, submitted: int = 1, dispatched: int = 1, running: int = 1, outcome: Union[str, RunStatus] = "COMPLETED"
+    ) -> JobScript:
+        """Each status is seen by exactly that many reads of the job's meta, then the next one."""
+        return cls(
+            outcome=parse_outcome(outcome),
+            queued=Phase.after_polls(submitted),
+            deploying=Phase.after_polls(dispatched),
+            running=Phase.after_polls(running),
+        )
+
+    def with_(self, **changes: object) -> JobScript:
+        """A copy with some fields changed."""
+        return replace(self, **changes)  # type: ignore[arg-type]

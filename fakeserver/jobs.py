@@ -1,0 +1,514 @@
+"""The job store and its scripted state machine, advanced lazily on the server clock.
+
+Nothing runs in the background: before every request the server calls :meth:`JobStore.sync`, which
+replays every scheduler attempt and phase end due up to "now" in time order. With a virtual clock a
+job that runs for an hour is one ``clock.advance(3600)`` away; with the real clock it takes an hour.
+The scheduler follows FLARE 2.3.12 (reference 7.3): attempts with back-off, ``max_jobs`` concurrent
+jobs, ``min_clients``/``mandatory_clients``/``deploy_map`` against connected sites, no attempts while
+no site is registered, ``FINISHED:CAN_NOT_SCHEDULE`` after 10 failed attempts.
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional, Union
+
+from .job_script import LEGAL_TRANSITIONS, JobScript, Phase, RunStatus
+
+#: ``JobMetaKey`` values the fake writes.
+CLONED_META_KEYS = (
+    "name",
+    "job_folder_name",
+    "deploy_map",
+    "resource_spec",
+    "content_location",
+    "result_location",
+    "approvals",
+    "min_clients",
+    "mandatory_clients",
+)
+SERVER_SITE = "server"
+ALL_SITES = "@ALL"
+
+#: Statuses that hold one of the scheduler's ``max_jobs`` slots.
+ACTIVE = (RunStatus.DISPATCHED, RunStatus.RUNNING)
+
+
+class IllegalTransition(AssertionError):
+    """The state machine tried a move FLARE never makes: a bug in the fake."""
+
+
+class JobStoreError(ValueError):
+    """A test asked the job store for something impossible (unknown job, a step of a finished job...)."""
+
+
+def time_string(epoch: float) -> str:
+    """``start_time`` as FLARE writes it (``str(datetime.now())``), always with microseconds.
+
+    FLARE omits ``.ffffff`` when the microsecond is 0 and then fails to parse its own value in
+    ``list_jobs``; on a virtual clock whole seconds are the norm, so we always write the fraction.
+    """
+    return datetime.datetime.fromtimestamp(epoch).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def iso_string(epoch: float) -> str:
+    """``submit_time_iso``: local time with its UTC offset."""
+    return datetime.datetime.fromtimestamp(epoch).astimezone().isoformat()
+
+
+def history_time(epoch: float) -> str:
+    return datetime.datetime.fromtimestamp(epoch).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def duration_string(seconds: float) -> str:
+    return str(datetime.timedelta(seconds=max(0.0, seconds)))
+
+
+@dataclass
+class JobRecord:
+    """One stored job: FLARE's meta (the dict ``get_job_meta`` returns) plus the simulation's state."""
+
+    meta: dict[str, Any]
+    content: bytes
+    script: JobScript
+    seq: int
+    phase_start: float
+    phase_polls: int = 0
+    next_attempt: Optional[float] = None
+    waiting: bool = False
+    started_at: Optional[float] = None
+    finished_at: Optional[float] = None
+    sites: list[str] = field(default_factory=list)
+    app_name: str = ""
+    site_apps: dict[str, str] = field(default_factory=dict)
+    in_runner: bool = False
+    workspace: Optional[dict[str, bytes]] = None
+    transitions: list[tuple[float, RunStatus, RunStatus]] = field(default_factory=list)
+
+    @property
+    def job_id(self) -> str:
+        return str(self.meta["job_id"])
+
+    @property
+    def status(self) -> RunStatus:
+        return RunStatus(self.meta["status"])
+
+    @property
+    def name(self) -> Optional[str]:
+        value = self.meta.get("name")
+        return value if isinstance(value, str) else None
+
+    def phase(self) -> Optional[Phase]:
+        """The phase the job is in now (None once finished)."""
+        status = self.status
+        if status is RunStatus.SUBMITTED:
+            return self.script.queued
+        if status is RunStatus.DISPATCHED:
+            return self.script.deploying
+        if status is RunStatus.RUNNING:
+            return self.script.running if self.in_runner else Phase.never()
+        return None
+
+
+#: Called with the record when a job finishes (the server builds its result workspace then).
+FinishHook = Callable[[JobRecord], None]
+
+
+class JobStore:
+    """Jobs by id, the scheduler and the runner. All methods expect the server's state lock held."""
+
+    def __init__(
+        self,
+        clock: Any,
+        rng: Any,
+        connected_sites: Callable[[], list[str]],
+        *,
+        max_jobs: int = 4,
+        min_schedule_interval: float = 10.0,
+        max_schedule_interval: float = 600.0,
+        max_schedule_count: int = 10,
+        scheduler_tick: float = 1.0,
+    ) -> None:
+        self._clock = clock
+        self._rng = rng
+        self._connected_sites = connected_sites
+        self.max_jobs = max_jobs
+        self.min_schedule_interval = min_schedule_interval
+        self.max_schedule_interval = max_schedule_interval
+        self.max_schedule_count = max_schedule_count
+        self.scheduler_tick = scheduler_tick
+        #: The script ``reset()`` returns to (the server's ``default_script`` option).
+        self.base_script = JobScript()
+        self.default_script = self.base_script
+        self.on_finish: list[FinishHook] = []
+        self.on_transition: list[Callable[[JobRecord, RunStatus, RunStatus, float], None]] = []
+        self._jobs: dict[str, JobRecord] = {}
+        self._scripts_by_name: dict[str, JobScript] = {}
+        self._next_scripts: deque[JobScript] = deque()
+        self._seq = 0
+
+    # ------------------------------------------------------------------ scripting (test API)
+    def script(self, script: JobScript, *, name: Optional[str] = None) -> None:
+        """Give jobs named ``name`` this script; without a name it becomes the default."""
+        if not isinstance(script, JobScript):
+            raise TypeError(f"script must be a JobScript, got {type(script).__name__}")
+        if name is None:
+            self.default_script = script
+        else:
+            self._scripts_by_name[name] = script
+
+    def script_next(self, script: JobScript, count: int = 1) -> None:
+        """Give the next ``count`` submissions (or clones) this script, whatever their name."""
+        if not isinstance(script, JobScript):
+            raise TypeError(f"script must be a JobScript, got {type(script).__name__}")
+        if count < 1:
+            raise ValueError(f"count must be >= 1, got {count!r}")
+        self._next_scripts.extend([script] * count)
+
+    def _pick_script(self, name: Optional[str]) -> JobScript:
+        if self._next_scripts:
+            return self._next_scripts.popleft()
+        if name is not None and name in self._scripts_by_name:
+            return self._scripts_by_name[name]
+        return self.default_script
+
+    def reset(self) -> None:
+        self._jobs.clear()
+        self._scripts_by_name.clear()
+        self._next_scripts.clear()
+        self.default_script = self.base_script
+        self._seq = 0
+
+    # ------------------------------------------------------------------ store
+    def __len__(self) -> int:
+        return len(self._jobs)
+
+    def __iter__(self) -> Iterator[JobRecord]:
+        return iter(list(self._jobs.values()))
+
+    def get(self, job_id: str) -> Optional[JobRecord]:
+        return self._jobs.get(job_id)
+
+    def require(self, job_id: str) -> JobRecord:
+        record = self._jobs.get(job_id)
+        if record is None:
+            raise JobStoreError(f"no job {job_id!r} in the fake server's store")
+        return record
+
+    def _new_id(self) -> str:
+        while True:
+            job_id = str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+            if job_id not in self._jobs:
+                return job_id
+
+    def create(self, meta: dict[str, Any], content: bytes) -> JobRecord:
+        """Store a new job (FLARE's ``JobDefManager.create``): id, times and ``SUBMITTED`` are added."""
+        now = self._clock.time()
+        meta = dict(meta)
+        meta["job_id"] = self._new_id()
+        meta["submit_time"] = now
+        meta["submit_time_iso"] = iso_string(now)
+        meta["start_time"] = ""
+        meta["duration"] = "N/A"
+        meta["status"] = RunStatus.SUBMITTED.value
+        self._seq += 1
+        script = self._pick_script(meta.get("name") if isinstance(meta.get("name"), str) else None)
+        record = JobRecord(meta=meta, content=content, script=script, seq=self._seq, phase_start=now)
+        self._jobs[record.job_id] = record
+        self._enter_phase(record, now)
+        return record
+
+    def delete(self, job_id: str) -> None:
+        del self._jobs[job_id]
+
+    def running(self) -> list[JobRecord]:
+        """Jobs the runner is running (RUNNING and known to the runner), in start order."""
+        jobs = [r for r in self._jobs.values() if r.status is RunStatus.RUNNING and r.in_runner]
+        return sorted(jobs, key=lambda r: (r.started_at or 0.0, r.seq))
+
+    def active_count(self) -> int:
+        return sum(1 for r in self._jobs.values() if r.status in ACTIVE)
+
+    # ------------------------------------------------------------------ the timeline
+    def sync(self, now: Optional[float] = None) -> None:
+        """Replay every event due up to ``now`` (default: the clock's now), in time order."""
+        now = self._clock.time() if now is None else now
+        while True:
+            due = self._next_event(now)
+            if due is None:
+                return
+            when, record = due
+            self._fire(record, when)
+
+    def _event_time(self, record: JobRecord) -> Optional[float]:
+        status = record.status
+        if status is RunStatus.SUBMITTED:
+            return record.next_attempt
+        phase = record.phase()
+        if phase is None or phase.seconds is None:
+            return None
+        return record.phase_start + phase.seconds
+
+    def _next_event(self, now: float) -> Optional[tuple[float, JobRecord]]:
+        best: Optional[tuple[float, int, JobRecord]] = None
+        for record in self._jobs.values():
+            when = self._event_time(record)
+            if when is None or when > now:
+                continue
+            key = (when, record.seq, record)
+            if best is None or key[:2] < best[:2]:
+                best = key
+        return None if best is None else (best[0], best[2])
+
+    def _fire(self, record: JobRecord, when: float) -> None:
+        status = record.status
+        if status is RunStatus.SUBMITTED:
+            self._attempt(record, when)
+        elif status is RunStatus.DISPATCHED:
+            self._start(record, when)
+        elif status is RunStatus.RUNNING:
+            self._finish(record, record.script.outcome, when)
+
+    def _enter_phase(self, record: JobRecord, when: float) -> None:
+        """Start the job's current phase at ``when``; a zero-poll phase ends at once."""
+        record.phase_start = when
+        record.phase_polls = 0
+        phase = record.phase()
+        if record.status is RunStatus.SUBMITTED:
+            record.next_attempt = when + phase.seconds if phase is not None and phase.seconds is not None else None
+        if phase is not None and phase.polls == 0:
+            self._fire(record, when)
+
+    def observe(self, record: JobRecord, now: Optional[float] = None) -> None:
+        """Count one read of the job's meta; a phase measured in polls ends after its last read."""
+        now = self._clock.time() if now is None else now
+        phase = record.phase()
+        if phase is not None and phase.polls is not None and record.phase_polls >= phase.polls:
+            self._fire(record, now)
+        record.phase_polls += 1
+
+    def sites_changed(self, now: Optional[float] = None) -> None:
+        """Sites connected or left: jobs waiting for any registered site try again now."""
+        now = self._clock.time() if now is None else now
+        for record in self._jobs.values():
+            if record.waiting and record.status is RunStatus.SUBMITTED:
+                record.waiting = False
+                record.next_attempt = now
+
+    def _set_status(self, record: JobRecord, new: RunStatus, when: float) -> None:
+        old = record.status
+        if new not in LEGAL_TRANSITIONS.get(old, frozenset()):
+            raise IllegalTransition(f"job {record.job_id}: {old.value} -> {new.value} is not a FLARE transition")
+        record.meta["status"] = new.value
+        if new is RunStatus.RUNNING:
+            record.started_at = when
+            record.meta["start_time"] = time_string(when)
+        elif new in (
+            RunStatus.FINISHED_ABORTED,
+            RunStatus.FINISHED_COMPLETED,
+            RunStatus.FINISHED_EXECUTION_EXCEPTION,
+            RunStatus.FINISHED_CANT_SCHEDULE,
+        ) and record.started_at is not None:
+            record.meta["duration"] = duration_string(when - record.started_at)
+        record.transitions.append((when, old, new))
+        if old in ACTIVE and new not in ACTIVE:
+            self._wake_waiting(when)
+        for hook in self.on_transition:
+            hook(record, old, new, when)
+        if new.finished:
+            record.finished_at = when
+            record.in_runner = False
+            for finish_hook in self.on_finish:
+                finish_hook(record)
+
+    def _wake_waiting(self, when: float) -> None:
+        for other in self._jobs.values():
+            if other.waiting and other.status is RunStatus.SUBMITTED:
+                other.waiting = False
+                other.next_attempt = when
+
+    # ------------------------------------------------------------------ scheduler
+    def _attempt(self, record: JobRecord, when: float) -> None:
+        online = self._connected_sites()
+        if self.active_count() >= self.max_jobs or not online:
+            # FLARE skips the job without a history entry: no free slot, or (2.3.12) no site registered.
+            record.waiting = True
+            record.next_attempt = None
+            return
+        count = int(record.meta.get("schedule_count", 0))
+        if count >= self.max_schedule_count:
+            exceeded = f"exceeded max schedule count {self.max_schedule_count}"
+            record.meta.update(self._attempt_fields(record, exceeded, when))
+            self._set_status(record, RunStatus.FINISHED_CANT_SCHEDULE, when)
+            return
+        blocked, reason, sites_to_app = self._try_job(record, online)
+        if reason is None:
+            self._dispatch(record, sites_to_app, when)
+            return
+        # FLARE's refresh_meta stores the three schedule keys after a failed attempt.
+        record.meta.update(self._attempt_fields(record, reason, when))
+        if blocked:
+            self._set_status(record, RunStatus.FINISHED_CANT_SCHEDULE, when)
+            return
+        count += 1
+        if count >= self.max_schedule_count:
+            record.next_attempt = when + self.scheduler_tick
+        else:
+            interval = min(self.max_schedule_interval, (2 ** (count - 1)) * self.min_schedule_interval)
+            record.next_attempt = when + interval
+
+    @staticmethod
+    def _attempt_fields(record: JobRecord, result: str, when: float) -> dict[str, Any]:
+        """``schedule_count``, ``last_schedule_time``, ``schedule_history`` after one more attempt."""
+        history = list(record.meta.get("schedule_history") or [])
+        history.append(f"{history_time(when)}: {result}")
+        return {
+            "schedule_count": int(record.meta.get("schedule_count", 0)) + 1,
+            "last_schedule_time": when,
+            "schedule_history": history,
+        }
+
+    def _try_job(self, record: JobRecord, online: list[str]) -> tuple[bool, Optional[str], dict[str, str]]:
+        """FLARE's ``_try_job``: (blocked, reason or None, site -> app)."""
+        deploy_map = record.meta.get("deploy_map")
+        if not deploy_map or not isinstance(deploy_map, dict):
+            return True, "no deploy map", {}
+        applicable: list[str] = []
+        sites_to_app: dict[str, str] = {}
+        for app_name, sites in deploy_map.items():
+            for site in sites or []:
+                if not isinstance(site, str):
+                    continue
+                if site.upper() == ALL_SITES:
+                    applicable = list(online)
+                    sites_to_app = {s: app_name for s in online}
+                    sites_to_app[SERVER_SITE] = app_name
+                elif site in online:
+                    applicable.append(site)
+                    sites_to_app[site] = app_name
+                elif site == SERVER_SITE:
+                    sites_to_app[SERVER_SITE] = app_name
+        for required in record.meta.get("mandatory_clients") or []:
+            if required not in applicable:
+                return False, f"missing required site {required}", {}
+        min_sites = _as_int(record.meta.get("min_clients"))
+        wanted = max(min_sites, record.script.require_sites)
+        if wanted and len(applicable) < wanted:
+            return False, f"connected sites ({len(applicable)}) < min_sites ({wanted})", {}
+        if record.script.outcome is RunStatus.FINISHED_CANT_SCHEDULE:
+            ok = 0
+            return False, f"not enough sites have enough resources (ok sites {ok} < min sites {max(wanted, 1)}", {}
+        return False, None, {s: sites_to_app[s] for s in [SERVER_SITE, *applicable] if s in sites_to_app}
+
+    def _dispatch(self, record: JobRecord, sites_to_app: dict[str, str], when: float) -> None:
+        schedule = self._attempt_fields(record, "scheduled", when)
+        record.sites = [s for s in sites_to_app if s != SERVER_SITE]
+        record.site_apps = dict(sites_to_app)
+        record.app_name = sites_to_app.get(SERVER_SITE, "")
+        if record.script.outcome is RunStatus.FAILED_TO_RUN:
+            # The deployment fails: straight from SUBMITTED to FAILED_TO_RUN; FLARE then stores only the
+            # deploy detail (this attempt's schedule keys stay in memory).
+            self._set_status(record, RunStatus.FAILED_TO_RUN, when)
+            record.meta["job_deploy_detail"] = [f"{SERVER_SITE}: {record.script.failure}"]
+            return
+        self._set_status(record, RunStatus.DISPATCHED, when)
+        record.meta.update({"job_deploy_detail": [f"{site}: OK" for site in sites_to_app], **schedule})
+        self._enter_phase(record, when)
+
+    # ------------------------------------------------------------------ runner
+    def _start(self, record: JobRecord, when: float) -> None:
+        record.in_runner = True
+        self._set_status(record, RunStatus.RUNNING, when)
+        self._enter_phase(record, when)
+
+    def _finish(self, record: JobRecord, outcome: RunStatus, when: float) -> None:
+        # FAILED_TO_RUN and CAN_NOT_SCHEDULE end a job before it runs; a running job gets here only
+        # with a run outcome.
+        self._set_status(record, outcome, when)
+
+    # ------------------------------------------------------------------ admin actions
+    def abort(self, record: JobRecord, when: Optional[float] = None) -> str:
+        """FLARE's ``abort_job`` cases: returns ``before``, ``finished``, ``stopped`` or ``not_running``."""
+        when = self._clock.time() if when is None else when
+        status = record.status
+        if status in (RunStatus.SUBMITTED, RunStatus.DISPATCHED):
+            self._set_status(record, RunStatus.FINISHED_ABORTED, when)
+            return "before"
+        if status.finished:
+            return "finished"
+        if not record.in_runner:
+            return "not_running"
+        self._set_status(record, RunStatus.FINISHED_ABORTED, when)
+        return "stopped"
+
+    def orphan(self, job_id: str) -> JobRecord:
+        """Simulate a lost job process: the meta still says RUNNING but the runner forgot the job."""
+        record = self.require(job_id)
+        if record.status is not RunStatus.RUNNING:
+            raise JobStoreError(f"job {job_id} is {record.status.value}: only a RUNNING job can be orphaned")
+        record.in_runner = False
+        return record
+
+    def abandon_unfinished(self, when: Optional[float] = None) -> list[JobRecord]:
+        """What a server restart does: DISPATCHED and RUNNING jobs become FINISHED:ABANDONED."""
+        when = self._clock.time() if when is None else when
+        abandoned = [r for r in self._jobs.values() if r.status in ACTIVE]
+        for record in sorted(abandoned, key=lambda r: r.seq):
+            self._set_status(record, RunStatus.ABANDONED, when)
+        return abandoned
+
+    # ------------------------------------------------------------------ stepping (test API)
+    def step(self, job_id: str) -> RunStatus:
+        """Move one job to its next status now, ignoring its phase lengths; returns the new status."""
+        record = self.require(job_id)
+        now = self._clock.time()
+        before = len(record.transitions)
+        status = record.status
+        if status.finished:
+            raise JobStoreError(f"job {job_id} is already {status.value}")
+        if status is RunStatus.RUNNING and not record.in_runner:
+            raise JobStoreError(f"job {job_id} is orphaned (not in the runner); it cannot advance")
+        while len(record.transitions) == before:
+            if record.status is RunStatus.SUBMITTED and record.waiting:
+                raise JobStoreError(
+                    f"job {job_id} cannot be scheduled now (no free slot of {self.max_jobs}, or no site connected)"
+                )
+            self._fire(record, now)
+        return record.status
+
+    def run_to_completion(self, job_id: Optional[str] = None, *, max_steps: int = 10_000) -> list[RunStatus]:
+        """Step one job (or every unfinished job) until it finishes; a hanging job is an error."""
+        targets = [self.require(job_id)] if job_id is not None else [r for r in self._jobs.values()]
+        finals = []
+        for record in targets:
+            steps = 0
+            while not record.status.finished:
+                if record.status is RunStatus.RUNNING and record.script.running.forever:
+                    raise JobStoreError(f"job {record.job_id} is scripted to hang; abort it instead")
+                self.step(record.job_id)
+                steps += 1
+                if steps > max_steps:
+                    raise JobStoreError(f"job {record.job_id} did not finish in {max_steps} steps")
+            finals.append(record.status)
+        return finals
+
+    def advance_to(self, job_id: str, status: Union[str, RunStatus]) -> JobRecord:
+        """Step a job until it reaches ``status`` (e.g. ``"RUNNING"``)."""
+        target = RunStatus(status) if not isinstance(status, RunStatus) else status
+        record = self.require(job_id)
+        while record.status is not target:
+            if record.status.finished:
+                raise JobStoreError(f"job {job_id} finished as {record.status.value} before reaching {target.value}")
+            self.step(job_id)
+        return record
+
+
+def _as_int(value: object) -> int:
+    try:
+        return int(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return 0

@@ -1,0 +1,118 @@
+"""The test author's handles on a running fake server: ``server.jobs`` and ``server.sites``.
+
+Every call takes the server's state lock and first brings job timelines up to the clock's now, so a
+test can script, step, connect and disconnect while sessions are talking to the server.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, Optional, Union
+
+from .job_script import JobScript, RunStatus
+from .jobs import JobRecord, JobStore
+from .sites import SiteState
+from .state import ServerState
+
+
+class Jobs:
+    """Script jobs, step them without a clock, and inspect them."""
+
+    def __init__(self, state: ServerState) -> None:
+        self._state = state
+
+    @contextmanager
+    def _synced(self) -> Iterator[JobStore]:
+        with self._state.lock:
+            self._state.sync()
+            yield self._state.jobs
+
+    def script(self, script: JobScript, *, name: Optional[str] = None) -> None:
+        """Use ``script`` for jobs named ``name`` (or, without a name, for every unscripted job)."""
+        with self._state.lock:
+            self._state.jobs.script(script, name=name)
+
+    def script_next(self, script: JobScript, count: int = 1) -> None:
+        """Use ``script`` for the next ``count`` submissions or clones."""
+        with self._state.lock:
+            self._state.jobs.script_next(script, count)
+
+    @property
+    def default_script(self) -> JobScript:
+        return self._state.jobs.default_script
+
+    def ids(self) -> list[str]:
+        """Job ids in submission order."""
+        with self._synced() as jobs:
+            return [r.job_id for r in sorted(jobs, key=lambda r: r.seq)]
+
+    def meta(self, job_id: str) -> dict[str, Any]:
+        """A copy of the job's meta, as ``get_job_meta`` would return it (without counting a poll)."""
+        with self._synced() as jobs:
+            return copy.deepcopy(jobs.require(job_id).meta)
+
+    def status(self, job_id: str) -> RunStatus:
+        with self._synced() as jobs:
+            return jobs.require(job_id).status
+
+    def record(self, job_id: str) -> JobRecord:
+        """The live record (read-only use; hold ``server.state.lock`` if the server is busy)."""
+        with self._synced() as jobs:
+            return jobs.require(job_id)
+
+    def step(self, job_id: str) -> RunStatus:
+        """Move the job to its next status now, whatever its script's timing."""
+        with self._synced() as jobs:
+            return jobs.step(job_id)
+
+    def advance_to(self, job_id: str, status: Union[str, RunStatus]) -> RunStatus:
+        """Step the job until it has ``status`` (e.g. ``"RUNNING"``)."""
+        with self._synced() as jobs:
+            return jobs.advance_to(job_id, status).status
+
+    def run_to_completion(self, job_id: Optional[str] = None) -> list[RunStatus]:
+        """Finish one job, or every unfinished job, now; returns their final statuses."""
+        with self._synced() as jobs:
+            return jobs.run_to_completion(job_id)
+
+    def orphan(self, job_id: str) -> None:
+        """Make a RUNNING job lose its process: ``abort_job`` then answers ``Job <id> is not running.``"""
+        with self._synced() as jobs:
+            jobs.orphan(job_id)
+
+    def __len__(self) -> int:
+        with self._state.lock:
+            return len(self._state.jobs)
+
+
+class Sites:
+    """Connect and disconnect the project's simulated client sites."""
+
+    def __init__(self, state: ServerState) -> None:
+        self._state = state
+
+    def connect(self, *names: str) -> None:
+        """Register sites now (all of the project's sites if no name is given)."""
+        with self._state.lock:
+            self._state.sync()
+            for name in names or tuple(self._state.sites.names()):
+                self._state.sites.connect(name)
+            self._state.jobs.sites_changed()
+
+    def disconnect(self, *names: str) -> None:
+        """Unregister sites now (all if no name is given)."""
+        with self._state.lock:
+            self._state.sync()
+            for name in names or tuple(self._state.sites.names()):
+                self._state.sites.disconnect(name)
+            self._state.jobs.sites_changed()
+
+    def connected(self) -> list[str]:
+        with self._state.lock:
+            return [site.name for site in self._state.sites.connected()]
+
+    def get(self, name: str) -> SiteState:
+        with self._state.lock:
+            return copy.copy(self._state.sites.get(name))
