@@ -34,6 +34,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="run flare_session tests against the real FLARE deployment of this admin startup kit",
     )
     group.addoption(
+        "--flare-transport",
+        action="store",
+        default=None,
+        choices=("tls", "in_process"),
+        help="how fake-server sessions connect: tls (default, real sockets) or in_process (no sockets, fast)",
+    )
+    parser.addini("flare_transport", "default transport of fake-server sessions: tls or in_process", default="tls")
+    group.addoption(
         "--flare-user",
         action="store",
         default=None,
@@ -45,6 +53,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "flare_user(name): log flare_session in as this user of the fake project")
     config.addinivalue_line("markers", "fake_flare_only: needs the fake server; skipped with --flare-kit")
+    config.addinivalue_line(
+        "markers", "flare_in_process: sessions of this test talk to the fake server in-process (no sockets)"
+    )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -109,22 +120,31 @@ def flare_session_factory(request: pytest.FixtureRequest) -> Iterator[SessionFac
     opened: list[Session] = []
     real_kit = _real_kit(request.config)
     server: Optional[FakeFlareServer] = None if real_kit else request.getfixturevalue("flare")
+    default_in_process = _in_process_default(request)
 
-    def factory(user: Optional[str] = None, **kwargs: Any) -> Session:
+    def factory(user: Optional[str] = None, *, in_process: Optional[bool] = None, **kwargs: Any) -> Session:
         if real_kit is not None:
             name = user or request.config.getoption("--flare-user") or real_kit.name
             session = new_secure_session(name, str(real_kit), **kwargs)
         else:
             assert server is not None
-            kwargs.setdefault("clock", server.clock)
-            name = user or DEFAULT_USER
-            session = new_secure_session(name, str(server.startup_kit(name)), **kwargs)
+            fast = default_in_process if in_process is None else in_process
+            session = server.session(user or DEFAULT_USER, in_process=fast, **kwargs)
         opened.append(session)
         return session
 
     yield factory
     for session in opened:
         session.close()
+
+
+def _in_process_default(request: pytest.FixtureRequest) -> bool:
+    if request.node.get_closest_marker("flare_in_process"):
+        return True
+    choice = request.config.getoption("--flare-transport", default=None) or request.config.getini("flare_transport")
+    if choice not in ("tls", "in_process"):
+        raise pytest.UsageError(f"flare_transport must be 'tls' or 'in_process', got {choice!r}")
+    return choice == "in_process"
 
 
 @pytest.fixture

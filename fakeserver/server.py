@@ -17,7 +17,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Optional, Union
+from typing import TYPE_CHECKING, Optional, Union
 
 from flare_api.clock import Clock
 from flare_api.wire import (
@@ -39,6 +39,7 @@ from .authz import DEFAULT_POLICY, Policy
 from .commands import build_registry
 from .dispatch import Dispatcher, PeerIdentity
 from .faults import Fault, FaultKind, FaultPlan
+from .in_process import InProcessTransport
 from .job_script import JobScript
 from .poc_kit import write_poc_admin_kit
 from .provision import DEFAULT_PROJECT, Project, ProvisionedProject, provision
@@ -46,6 +47,9 @@ from .reply import Reply
 from .scenario import Jobs, Sites
 from .sessions import DEFAULT_IDLE_TIMEOUT
 from .state import ServerConfig, ServerErrorRecord, ServerState
+
+if TYPE_CHECKING:
+    from flare_api import Session
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -253,6 +257,32 @@ class FakeFlareServer:
             return self._poc_kit
         return self.provisioned.kit(user)
 
+    def in_process_transport(
+        self, user: Optional[str] = "admin@nvidia.com", timeout: float = 10.0
+    ) -> InProcessTransport:
+        """A socket-free transport to this server, presenting ``user``'s identity (see ``session``)."""
+        return InProcessTransport(self, user if self.secure else None, timeout=timeout)
+
+    def session(
+        self,
+        user: str = "admin@nvidia.com",
+        *,
+        in_process: bool = False,
+        clock: Optional[Clock] = None,
+        timeout: float = 10.0,
+    ) -> Session:
+        """A logged-in :class:`flare_api.Session` for ``user`` on this server's clock.
+
+        ``in_process=True`` skips TCP and TLS (same protocol bytes otherwise): fast, for monitor loops.
+        """
+        from flare_api import new_insecure_session, new_secure_session
+
+        clock = clock if clock is not None else self.clock
+        transport = self.in_process_transport(user, timeout) if in_process else None
+        if not self.secure:
+            return new_insecure_session(self.startup_kit(), timeout=timeout, clock=clock, transport=transport)
+        return new_secure_session(user, self.startup_kit(user), timeout=timeout, clock=clock, transport=transport)
+
     @property
     def errors(self) -> list[ServerErrorRecord]:
         """Unexpected exceptions raised while serving (bugs in the fake), oldest first."""
@@ -352,15 +382,11 @@ class FakeFlareServer:
             except (FramingError, OSError):
                 self.stats.read_failures += 1
                 return
-            self.stats.requests += 1
-            fault = self.faults.take(_command_name(text)) if len(self.faults) else None
-            if fault is not None:
-                self.stats.faults_fired += 1
-                if self._apply_fault(fault, sock):
-                    return
-            if self._stopping.is_set():
-                return
-            self._send(sock, self.dispatcher.handle_text(text, peer))
+            response = self.respond(text, peer)
+            if response.payload:
+                send_stream(sock, response.payload, timeout=self.request_timeout)
+            if response.hold:
+                self._stopping.wait(response.hold)
         except OSError:
             self.stats.read_failures += 1
         except Exception as exc:
@@ -386,23 +412,20 @@ class FakeFlareServer:
         documents = [document.to_json()] if document.items else []
         send_stream(sock, encode_stream(documents), timeout=self.request_timeout)
 
-    def _apply_fault(self, fault: Fault, sock: socket.socket) -> bool:
-        """Act out a fault; True if the request is finished (no normal reply)."""
-        if fault.kind is FaultKind.DELAY:
-            self._stopping.wait(fault.seconds)
-            return False
-        if fault.kind is FaultKind.GARBAGE:
-            send_stream(sock, b"this is not a FLARE document\x03\x04", timeout=self.request_timeout)
-        elif fault.kind is FaultKind.EMPTY:
-            send_stream(sock, b"\x04", timeout=self.request_timeout)
-        elif fault.kind is FaultKind.PARTIAL:
-            body = Reply().string("partial").document().to_json().encode("ascii")
-            send_stream(sock, body[: len(body) // 2], timeout=self.request_timeout)
-        elif fault.kind is FaultKind.NO_END:
-            body = Reply().string("no end").document().to_json().encode("ascii") + b"\x03"
-            send_stream(sock, body, timeout=self.request_timeout)
-            self._stopping.wait(fault.seconds)
-        return True
+    def respond(self, text: str, peer: Optional[PeerIdentity]) -> Response:
+        """The bytes answering one received request (armed faults applied): shared by TLS and in-process."""
+        self.stats.requests += 1
+        fault = self.faults.take(_command_name(text)) if len(self.faults) else None
+        if fault is not None:
+            self.stats.faults_fired += 1
+            if fault.kind is FaultKind.DELAY:
+                self._stopping.wait(fault.seconds)
+            else:
+                return _fault_response(fault)
+        if self._stopping.is_set():
+            return Response(b"", complete=False)
+        document = self.dispatcher.handle_text(text, peer)
+        return Response(encode_stream([document.to_json()] if document.items else []), complete=True)
 
     def _close(self, raw: socket.socket, sock: socket.socket) -> None:
         for s in {id(sock): sock, id(raw): raw}.values():
@@ -413,6 +436,30 @@ class FakeFlareServer:
             self._conn_sockets.discard(sock)
             self._conn_threads.discard(threading.current_thread())
         self._slots.release()
+
+
+@dataclass(frozen=True)
+class Response:
+    """What to send back for one request: ``complete`` if it ends with ``\x04``; ``hold`` keeps the
+    connection open that many seconds afterwards (the ``no_end`` fault)."""
+
+    payload: bytes
+    complete: bool
+    hold: float = 0.0
+
+
+def _fault_response(fault: Fault) -> Response:
+    if fault.kind is FaultKind.GARBAGE:
+        return Response(b"this is not a FLARE document\x03\x04", complete=True)
+    if fault.kind is FaultKind.EMPTY:
+        return Response(b"\x04", complete=True)
+    if fault.kind is FaultKind.PARTIAL:
+        body = Reply().string("partial").document().to_json().encode("ascii")
+        return Response(body[: len(body) // 2], complete=False)
+    if fault.kind is FaultKind.NO_END:
+        body = Reply().string("no end").document().to_json().encode("ascii") + b"\x03"
+        return Response(body, complete=False, hold=fault.seconds)
+    return Response(b"", complete=False)  # DROP
 
 
 def _command_name(text: str) -> Optional[str]:

@@ -29,7 +29,7 @@ from .errors import (
 )
 from .job_commands import JobCommands
 from .startup_kit import StartupKit, load_startup_kit
-from .transport import Transport, client_ssl_context
+from .transport import RequestTransport, Transport, client_ssl_context
 from .types import ApiStatus, ClientInfo, JobInfo, ServerInfo, SystemInfo
 from .wire import Document, ItemType, MetaKey, join_command_line, split_command_line
 
@@ -52,7 +52,8 @@ class Session(JobCommands):
     """A logged-in admin session (call :meth:`try_connect` first, or use :func:`new_secure_session`).
 
     ``timeout`` bounds each socket operation of each request; ``clock`` is what ``monitor_job`` sleeps
-    on (share a :class:`~flare_api.clock.VirtualClock` with a fake server to skip waiting).
+    on (share a :class:`~flare_api.clock.VirtualClock` with a fake server to skip waiting). ``transport``
+    replaces the TLS transport (the fake server's in-process transport, for speed).
     """
 
     def __init__(
@@ -64,6 +65,7 @@ class Session(JobCommands):
         *,
         timeout: float = 10.0,
         clock: Optional[Clock] = None,
+        transport: Optional[RequestTransport] = None,
     ) -> None:
         if not isinstance(username, str) or not username:
             raise InvalidArgumentError(f"username must be a non-empty str, got {username!r}")
@@ -80,11 +82,13 @@ class Session(JobCommands):
         self.kit: StartupKit = load_startup_kit(startup_path, secure=secure_mode)
         self.upload_dir = str(self.kit.upload_dir)
         self.download_dir = str(self.kit.download_dir)
-        context = None
-        if secure_mode:
-            assert self.kit.ca_cert and self.kit.client_cert and self.kit.client_key
-            context = client_ssl_context(self.kit.ca_cert, self.kit.client_cert, self.kit.client_key)
-        self._transport = Transport(self.kit.host, self.kit.port, context, timeout=timeout)
+        if transport is None:
+            context = None
+            if secure_mode:
+                assert self.kit.ca_cert and self.kit.client_cert and self.kit.client_key
+                context = client_ssl_context(self.kit.ca_cert, self.kit.client_cert, self.kit.client_key)
+            transport = Transport(self.kit.host, self.kit.port, context, timeout=timeout)
+        self._transport: RequestTransport = transport
         self._token: Optional[str] = None
         self._commands: Optional[CommandTable] = None
         self._closed = False
@@ -318,9 +322,12 @@ def new_secure_session(
     *,
     clock: Optional[Clock] = None,
     request_timeout: float = 10.0,
+    transport: Optional[RequestTransport] = None,
 ) -> Session:
     """Open a session with certificate login and wait up to ``timeout`` seconds for it to be ready."""
-    session = Session(username, startup_kit_location, True, debug, timeout=request_timeout, clock=clock)
+    session = Session(
+        username, startup_kit_location, True, debug, timeout=request_timeout, clock=clock, transport=transport
+    )
     session.try_connect(timeout)
     return session
 
@@ -332,8 +339,11 @@ def new_insecure_session(
     *,
     clock: Optional[Clock] = None,
     request_timeout: float = 10.0,
+    transport: Optional[RequestTransport] = None,
 ) -> Session:
     """Open a POC-mode session (plain TCP, FLARE's fixed ``admin``/``admin`` login)."""
-    session = Session(POC_USER, startup_kit_location, False, debug, timeout=request_timeout, clock=clock)
+    session = Session(
+        POC_USER, startup_kit_location, False, debug, timeout=request_timeout, clock=clock, transport=transport
+    )
     session.try_connect(timeout)
     return session

@@ -10,7 +10,7 @@ import socket
 import ssl
 import time
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Protocol
 
 from .errors import NoConnection, ProtocolError
 from .wire import (
@@ -26,7 +26,19 @@ from .wire import (
     split_segments,
 )
 
-__all__ = ["Transport", "client_ssl_context"]
+__all__ = ["RequestTransport", "Transport", "client_ssl_context", "parse_reply"]
+
+
+class RequestTransport(Protocol):
+    """What a Session needs to send commands: one request in, one reply document (or None) out."""
+
+    host: str
+    port: int
+    timeout: float
+
+    def request(self, line: str, token: Optional[str] = None, *, timeout: Optional[float] = None) -> Optional[Document]:
+        """Send one command line with an optional session token; return the reply document."""
+        ...
 
 
 def client_ssl_context(ca_cert: Path, client_cert: Path, client_key: Path) -> ssl.SSLContext:
@@ -64,6 +76,9 @@ class Transport:
         self.ssl_context = ssl_context
         self.timeout = timeout
         self.max_reply_bytes = max_reply_bytes
+        #: Resume the last TLS session (tickets) to skip the certificate exchange on later requests.
+        self.resume_tls = True
+        self._tls_session: Optional[ssl.SSLSession] = None
 
     def _fail(self, what: str, started: float, exc: BaseException) -> NoConnection:
         elapsed = time.monotonic() - started
@@ -84,9 +99,11 @@ class Transport:
             raise self._fail("connecting to", started, exc) from None
         try:
             if self.ssl_context is not None:
+                session = self._tls_session if self.resume_tls else None
                 try:
-                    sock = self.ssl_context.wrap_socket(sock)
+                    sock = self.ssl_context.wrap_socket(sock, session=session)
                 except (ssl.SSLError, OSError) as exc:
+                    self._tls_session = None
                     raise self._fail("TLS handshake with", started, exc) from None
             try:
                 send_stream(sock, payload, timeout=timeout)
@@ -96,16 +113,24 @@ class Transport:
             except FramingError as exc:
                 raise ProtocolError(f"bad reply from admin server {self.host}:{self.port}: {exc}") from None
             except OSError as exc:
+                self._tls_session = None
                 raise self._fail("talking to", started, exc) from None
+            if isinstance(sock, ssl.SSLSocket) and self.resume_tls:
+                self._tls_session = sock.session
         finally:
             sock.close()
-        segments = split_segments(text)
-        if not segments:
-            return None
-        try:
-            # FLARE's client keeps the last document when a server sends several.
-            return parse_document(segments[-1])
-        except ProtocolViolation as exc:
-            raise ProtocolError(
-                f"invalid reply document from admin server {self.host}:{self.port}: {exc}"
-            ) from None
+        return parse_reply(text, f"{self.host}:{self.port}")
+
+
+def parse_reply(text: str, where: str) -> Optional[Document]:
+    """The reply document in ``text`` (what came before ``\\x04``); None if the server sent none.
+
+    FLARE's client keeps the last document when a server sends several; an invalid one is an error.
+    """
+    segments = split_segments(text)
+    if not segments:
+        return None
+    try:
+        return parse_document(segments[-1])
+    except ProtocolViolation as exc:
+        raise ProtocolError(f"invalid reply document from admin server {where}: {exc}") from None

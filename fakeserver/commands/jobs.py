@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 import base64
-import copy
 import io
+import json
 from typing import Any
 
 from flare_api.wire import MetaKey, MetaStatus
@@ -19,6 +19,12 @@ from ..job_script import RunStatus
 from ..jobs import CLONED_META_KEYS, JobRecord, duration_string
 from ..reply import Reply
 from ..targets import CLIENT, TargetError, validate_targets
+
+
+def snapshot(value: Any) -> Any:
+    """A deep copy of JSON data (several times faster than ``copy.deepcopy``): replies are serialized
+    after the state lock is released, so they must not share mutable state with the store."""
+    return json.loads(json.dumps(value))
 
 
 def _ok(info: str = "", **extra: Any) -> dict[str, Any]:
@@ -88,7 +94,7 @@ def _job_name(meta: dict[str, Any]) -> Any:
 
 def _listed_meta(record: JobRecord, now: float) -> dict[str, Any]:
     """A copy of the meta as list_jobs shows it: RUNNING jobs get a live duration."""
-    meta = copy.deepcopy(record.meta)
+    meta = snapshot(record.meta)
     if record.status is RunStatus.RUNNING and record.started_at is not None:
         meta["duration"] = duration_string(now - record.started_at)
     return meta
@@ -134,8 +140,6 @@ def handle_list_jobs(request: Request, reply: Reply) -> None:
 
 
 def _json_indent(meta: dict[str, Any]) -> str:
-    import json
-
     return json.dumps(meta, indent=4)
 
 
@@ -164,8 +168,8 @@ def _summary_table(reply: Reply, jobs: list[dict[str, Any]]) -> None:
 def handle_get_job_meta(request: Request, reply: Reply) -> None:
     record: JobRecord = request.context["job"]
     request.state.jobs.observe(record)
-    meta = copy.deepcopy(record.meta)
-    reply.dictionary(meta, _ok(job_meta=copy.deepcopy(meta)))
+    meta = snapshot(record.meta)
+    reply.dictionary(meta, _ok(job_meta=meta))
 
 
 def handle_submit_job(request: Request, reply: Reply) -> None:
@@ -199,7 +203,7 @@ def handle_clone_job(request: Request, reply: Reply) -> None:
     source_id = request.context["job_id"]
     session = request.session
     assert session is not None
-    meta = {key: copy.deepcopy(value) for key, value in source.meta.items() if key in CLONED_META_KEYS}
+    meta = {key: snapshot(value) for key, value in source.meta.items() if key in CLONED_META_KEYS}
     meta["submitter_name"] = session.user_name
     meta["submitter_org"] = session.org
     meta["submitter_role"] = session.role
