@@ -21,18 +21,8 @@ MODEL_PATH = "models/FL_global_model.pt"
 
 
 def round_times(record: JobRecord) -> list[float]:
-    """When each scripted round starts: evenly spread over the run (as far as it got)."""
-    start = record.started_at
-    if start is None:
-        return []
-    end = record.finished_at
-    rounds = record.script.rounds
-    phase = record.script.running
-    span = phase.seconds if phase.seconds is not None else None
-    if span is None:
-        span = (end - start) if end is not None else float(rounds)
-    times = [start + span * i / rounds for i in range(rounds)]
-    return [t for t in times if end is None or t <= end]
+    """When each round the run got to started."""
+    return list(record.round_times)
 
 
 def server_log(record: JobRecord) -> str:

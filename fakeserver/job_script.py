@@ -142,6 +142,8 @@ class JobScript:
     running: Phase = field(default_factory=lambda: Phase.after(30.0))
     require_sites: int = 0
     rounds: int = 3
+    #: Seconds between rounds; default: the running phase split evenly, or 60 s for a job that hangs.
+    round_seconds: Optional[float] = None
     #: Text of the failure for FAILED_TO_RUN (in ``job_deploy_detail``) and EXECUTION_EXCEPTION (in the log).
     failure: str = "scripted failure"
 
@@ -153,6 +155,8 @@ class JobScript:
             raise ValueError(f"require_sites must be >= 0, got {self.require_sites!r}")
         if self.rounds < 1:
             raise ValueError(f"rounds must be >= 1, got {self.rounds!r}")
+        if self.round_seconds is not None and self.round_seconds <= 0:
+            raise ValueError(f"round_seconds must be > 0, got {self.round_seconds!r}")
         if self.queued.forever:
             raise ValueError("the queued phase cannot last forever; use outcome CAN_NOT_SCHEDULE or require_sites")
 
@@ -182,6 +186,16 @@ class JobScript:
             deploying=Phase.after_polls(dispatched),
             running=Phase.after_polls(running),
         )
+
+    def round_span(self) -> Optional[float]:
+        """Seconds between round starts, or None when rounds follow polls."""
+        if self.round_seconds is not None:
+            return self.round_seconds
+        if self.running.seconds is not None:
+            return self.running.seconds / self.rounds
+        if self.running.polls is not None:
+            return None
+        return 60.0
 
     def with_(self, **changes: object) -> JobScript:
         """A copy with some fields changed."""

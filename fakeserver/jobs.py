@@ -88,6 +88,24 @@ class JobRecord:
     in_runner: bool = False
     workspace: Optional[dict[str, bytes]] = None
     transitions: list[tuple[float, RunStatus, RunStatus]] = field(default_factory=list)
+    #: When each round started (round i at ``round_times[i]``), as the run got to it.
+    round_times: list[float] = field(default_factory=list)
+    #: Injected errors: target ("server" or a site) -> group -> key -> "<time>: <text>" (FLARE's shape).
+    errors: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
+
+    @property
+    def current_round(self) -> int:
+        """0-based index of the round in progress (0 before the first one)."""
+        return max(0, len(self.round_times) - 1)
+
+    def next_round_time(self) -> Optional[float]:
+        """When the next round starts, if rounds follow the clock and any are left."""
+        if self.started_at is None or len(self.round_times) >= self.script.rounds or not self.in_runner:
+            return None
+        span = self.script.round_span()
+        if span is None:
+            return None
+        return self.started_at + span * len(self.round_times)
 
     @property
     def job_id(self) -> str:
@@ -146,6 +164,7 @@ class JobStore:
         self.default_script = self.base_script
         self.on_finish: list[FinishHook] = []
         self.on_transition: list[Callable[[JobRecord, RunStatus, RunStatus, float], None]] = []
+        self.on_round: list[Callable[[JobRecord, int, float], None]] = []
         self._jobs: dict[str, JobRecord] = {}
         self._scripts_by_name: dict[str, JobScript] = {}
         self._next_scripts: deque[JobScript] = deque()
@@ -249,9 +268,12 @@ class JobStore:
         if status is RunStatus.SUBMITTED:
             return record.next_attempt
         phase = record.phase()
-        if phase is None or phase.seconds is None:
-            return None
-        return record.phase_start + phase.seconds
+        end = None if phase is None or phase.seconds is None else record.phase_start + phase.seconds
+        if status is RunStatus.RUNNING:
+            next_round = record.next_round_time()
+            if next_round is not None and (end is None or next_round < end):
+                return next_round
+        return end
 
     def _next_event(self, now: float) -> Optional[tuple[float, JobRecord]]:
         best: Optional[tuple[float, int, JobRecord]] = None
@@ -271,7 +293,22 @@ class JobStore:
         elif status is RunStatus.DISPATCHED:
             self._start(record, when)
         elif status is RunStatus.RUNNING:
-            self._finish(record, record.script.outcome, when)
+            next_round = record.next_round_time()
+            end = self._event_end(record)
+            if next_round is not None and (end is None or next_round < end) and next_round <= when:
+                self._start_round(record, when)
+            else:
+                self._finish(record, record.script.outcome, when)
+
+    def _event_end(self, record: JobRecord) -> Optional[float]:
+        phase = record.phase()
+        return None if phase is None or phase.seconds is None else record.phase_start + phase.seconds
+
+    def _start_round(self, record: JobRecord, when: float) -> None:
+        number = len(record.round_times)
+        record.round_times.append(when)
+        for hook in self.on_round:
+            hook(record, number, when)
 
     def _enter_phase(self, record: JobRecord, when: float) -> None:
         """Start the job's current phase at ``when``; a zero-poll phase ends at once."""
@@ -289,6 +326,14 @@ class JobStore:
         phase = record.phase()
         if phase is not None and phase.polls is not None and record.phase_polls >= phase.polls:
             self._fire(record, now)
+        elif (
+            record.status is RunStatus.RUNNING
+            and record.script.round_span() is None
+            and record.in_runner
+            and len(record.round_times) < record.script.rounds
+            and record.phase_polls > 0
+        ):
+            self._start_round(record, now)  # rounds that follow polls: one per read after the first
         record.phase_polls += 1
 
     def sites_changed(self, now: Optional[float] = None) -> None:
@@ -423,6 +468,7 @@ class JobStore:
     def _start(self, record: JobRecord, when: float) -> None:
         record.in_runner = True
         self._set_status(record, RunStatus.RUNNING, when)
+        self._start_round(record, when)
         self._enter_phase(record, when)
 
     def _finish(self, record: JobRecord, outcome: RunStatus, when: float) -> None:
@@ -472,6 +518,10 @@ class JobStore:
             raise JobStoreError(f"job {job_id} is already {status.value}")
         if status is RunStatus.RUNNING and not record.in_runner:
             raise JobStoreError(f"job {job_id} is orphaned (not in the runner); it cannot advance")
+        if status is RunStatus.RUNNING:
+            while len(record.round_times) < record.script.rounds:
+                self._start_round(record, now)
+            self._finish(record, record.script.outcome, now)
         while len(record.transitions) == before:
             if record.status is RunStatus.SUBMITTED and record.waiting:
                 raise JobStoreError(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, Optional, Union
 
 from .job_script import JobScript, RunStatus
@@ -109,10 +110,29 @@ class Sites:
                 self._state.sites.disconnect(name)
             self._state.jobs.sites_changed()
 
-    def connected(self) -> list[str]:
+    def silence(self, *names: str) -> None:
+        """Sites stay registered but stop answering (FLARE shows "No Reply"); dropped after the timeout."""
         with self._state.lock:
+            self._state.sync()
+            for name in names or tuple(site.name for site in self._state.sites.connected()):
+                self._state.sites.silence(name)
+
+    def connected(self) -> list[str]:
+        """Registered sites (silent ones included), in registration order."""
+        with self._state.lock:
+            self._state.sync()
             return [site.name for site in self._state.sites.connected()]
+
+    def workspace(self, name: str = "server") -> Path:
+        """The folder ``server`` or a site works in (what ``ls``/``cat``/``tail`` see)."""
+        workspaces = self._state.workspaces
+        if workspaces is None:
+            raise RuntimeError("workspaces exist once the server has started")
+        if name != "server":
+            self._state.sites.get(name)
+        return workspaces.target(name)
 
     def get(self, name: str) -> SiteState:
         with self._state.lock:
+            self._state.sync()
             return copy.copy(self._state.sites.get(name))

@@ -39,6 +39,7 @@ from .authz import DEFAULT_POLICY, Policy
 from .commands import build_registry
 from .dispatch import Dispatcher, PeerIdentity
 from .faults import Fault, FaultKind, FaultPlan
+from .federation import Workspaces
 from .in_process import InProcessTransport
 from .job_script import JobScript
 from .poc_kit import write_poc_admin_kit
@@ -156,6 +157,8 @@ class FakeFlareServer:
         self._stopping.clear()
         if self.secure:
             self._ssl_context = self._ensure_provisioned().server_ssl_context()
+        if self.state.workspaces is None:
+            self.state.attach_workspaces(Workspaces(self._workspace_path() / "runtime", self.project))
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
@@ -214,9 +217,13 @@ class FakeFlareServer:
         self.stop()
 
     def reset(self) -> None:
-        """Back to a fresh server without restarting the listener: sessions, jobs, sites, faults, clock."""
+        """Back to a fresh server without restarting the listener: sessions, jobs, sites, faults, clock,
+        connection statistics."""
         self.faults.reset()
         self.state.reset()
+        self.stats = ConnectionStats()
+        with self._conn_lock:
+            self.handshake_errors.clear()
 
     # ----------------------------------------------------------------------------- accessors
     @property
@@ -274,14 +281,16 @@ class FakeFlareServer:
         """A logged-in :class:`flare_api.Session` for ``user`` on this server's clock.
 
         ``in_process=True`` skips TCP and TLS (same protocol bytes otherwise): fast, for monitor loops.
+        ``timeout`` bounds the login and each request.
         """
         from flare_api import new_insecure_session, new_secure_session
 
         clock = clock if clock is not None else self.clock
         transport = self.in_process_transport(user, timeout) if in_process else None
+        options = {"timeout": timeout, "request_timeout": timeout, "clock": clock, "transport": transport}
         if not self.secure:
-            return new_insecure_session(self.startup_kit(), timeout=timeout, clock=clock, transport=transport)
-        return new_secure_session(user, self.startup_kit(user), timeout=timeout, clock=clock, transport=transport)
+            return new_insecure_session(self.startup_kit(), **options)
+        return new_secure_session(user, self.startup_kit(user), **options)
 
     @property
     def errors(self) -> list[ServerErrorRecord]:

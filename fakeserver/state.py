@@ -14,6 +14,7 @@ from typing import Any, Optional
 from flare_api.clock import Clock, RealClock, VirtualClock
 
 from .authz import Policy
+from .federation import JobLogWriter, Workspaces
 from .job_results import build_workspace
 from .jobs import JobRecord, JobStore
 from .provision import Project
@@ -92,6 +93,7 @@ class ServerState:
             self.clock, self.rng, lambda: [site.name for site in self.sites.connected()], max_jobs=self.config.max_jobs
         )
         self.jobs.on_finish.append(self._save_workspace)
+        self.workspaces: Optional[Workspaces] = None
         self.start_time = self.clock.time()
         self.audit: list[AuditRecord] = []
         self.errors: list[ServerErrorRecord] = []
@@ -103,8 +105,15 @@ class ServerState:
         return self.project.server_org
 
     def sync(self) -> None:
-        """Bring the job timelines up to the clock's now (call with the lock held)."""
+        """Bring sites and job timelines up to the clock's now (call with the lock held)."""
+        if self.sites.sync():
+            self.jobs.sites_changed()
         self.jobs.sync()
+
+    def attach_workspaces(self, workspaces: Workspaces) -> None:
+        """Give the federation folders on disk; job events are logged into them from now on."""
+        self.workspaces = workspaces
+        JobLogWriter(workspaces).attach(self.jobs)
 
     def running_jobs(self) -> list[tuple[str, str]]:
         """``(job_id, app_name)`` of each job the server is running."""
@@ -145,6 +154,8 @@ class ServerState:
             self.start_time = self.clock.time()
             self.sites.reset()
             self.jobs.reset()
+            if self.workspaces is not None:
+                self.workspaces.reset()
             self.audit.clear()
             self.errors.clear()
             for extension in self._extensions:

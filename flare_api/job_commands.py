@@ -44,7 +44,9 @@ class JobCommands:
     download_dir: str
 
     @abstractmethod
-    def _do_command(self, line: str, *, enforce_meta: bool = True, check_known: bool = True) -> Document: ...
+    def _do_command(
+        self, line: str, *, enforce_meta: bool = True, check_known: bool = True, label: Optional[str] = None
+    ) -> Document: ...
 
     @abstractmethod
     def _command(self, *args: str, enforce_meta: bool = True) -> Document: ...
@@ -65,7 +67,8 @@ class JobCommands:
         folder = resolve_job_folder(job_definition_path, self.upload_dir)
         name, payload = submit_command_args(folder)
         scope = self._client_command_scope("submit_job", UPLOAD_FOLDER)
-        meta = self._do_command(join_command_line([f"{scope}.submit_job", name, payload])).meta
+        line = join_command_line([f"{scope}.submit_job", name, payload])
+        meta = self._do_command(line, label=f"submit_job {folder}").meta
         job_id = meta.get(MetaKey.JOB_ID)
         if not job_id:
             raise InternalError("server failed to return job id")
@@ -135,7 +138,8 @@ class JobCommands:
         would land outside ``download_dir`` are refused.
         """
         scope = self._client_command_scope("download_job", DOWNLOAD_FOLDER)
-        reply = self._do_command(join_command_line([f"{scope}.download_job", validate_job_id(job_id)]))
+        line = join_command_line([f"{scope}.download_job", validate_job_id(job_id)])
+        reply = self._do_command(line, label=f"download_job {job_id}")
         meta = reply.meta
         url = meta.get(MetaKey.JOB_DOWNLOAD_URL)
         if url:

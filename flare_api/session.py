@@ -27,8 +27,11 @@ from .errors import (
     classify_reply,
     raise_for_reply,
 )
+from .info_commands import InfoCommands
 from .job_commands import JobCommands
+from .shell_commands import ShellCommands
 from .startup_kit import StartupKit, load_startup_kit
+from .system_commands import SystemCommands
 from .transport import RequestTransport, Transport, client_ssl_context
 from .types import ApiStatus, ClientInfo, JobInfo, ServerInfo, SystemInfo
 from .wire import Document, ItemType, MetaKey, join_command_line, split_command_line
@@ -48,7 +51,7 @@ POC_PASSWORD = "admin"
 RETRY_INTERVAL = 0.5
 
 
-class Session(JobCommands):
+class Session(JobCommands, SystemCommands, ShellCommands, InfoCommands):
     """A logged-in admin session (call :meth:`try_connect` first, or use :func:`new_secure_session`).
 
     ``timeout`` bounds each socket operation of each request; ``clock`` is what ``monitor_job`` sleeps
@@ -210,8 +213,14 @@ class Session(JobCommands):
         return f"<Session {self.username} @ {self.host}:{self.port} ({state})>"
 
     # ----------------------------------------------------------------------------- commands
-    def _do_command(self, line: str, *, enforce_meta: bool = True, check_known: bool = True) -> Document:
-        """Send one command line and map the reply to FLARE's exceptions (reference 8.4/8.10)."""
+    def _do_command(
+        self, line: str, *, enforce_meta: bool = True, check_known: bool = True, label: Optional[str] = None
+    ) -> Document:
+        """Send one command line and map the reply to FLARE's exceptions (reference 8.4/8.10).
+
+        ``label`` is the command as the user gave it, for error messages (``submit_job <folder>`` rather
+        than the wire line carrying the whole zip), as FLARE names it.
+        """
         if self._closed:
             raise SessionClosed("session closed")
         if self._token is None or self._commands is None:
@@ -227,7 +236,7 @@ class Session(JobCommands):
         self._trace(line, reply)
         if reply is not None and reply.first(ItemType.SHUTDOWN) is not None:
             self._closed = True
-        return raise_for_reply(line, reply, enforce_meta=enforce_meta)
+        return raise_for_reply(label or line, reply, enforce_meta=enforce_meta)
 
     def _command(self, *args: str, enforce_meta: bool = True) -> Document:
         return self._do_command(join_command_line(list(args)), enforce_meta=enforce_meta)

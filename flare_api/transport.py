@@ -19,6 +19,7 @@ from .wire import (
     FrameTimeout,
     FramingError,
     ProtocolViolation,
+    StreamClosed,
     encode_stream,
     parse_document,
     read_stream,
@@ -108,7 +109,7 @@ class Transport:
             try:
                 send_stream(sock, payload, timeout=timeout)
                 text = read_stream(sock, timeout=timeout, max_bytes=self.max_reply_bytes)
-            except FrameTimeout as exc:
+            except (FrameTimeout, StreamClosed) as exc:
                 raise self._fail("waiting for the reply of", started, exc) from None
             except FramingError as exc:
                 raise ProtocolError(f"bad reply from admin server {self.host}:{self.port}: {exc}") from None
