@@ -17,7 +17,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Optional, Union
+from typing import TYPE_CHECKING, Callable, Optional, Union
 
 from flare_api.clock import Clock
 from flare_api.wire import (
@@ -148,6 +148,8 @@ class FakeFlareServer:
         self._poc_kit: Optional[Path] = None
         #: Why TLS handshakes failed (most recent last), e.g. a client without a certificate.
         self.handshake_errors: list[str] = []
+        #: Notified whenever a connection finishes (served, refused or failed): see ``wait_until``.
+        self._changed = threading.Condition()
 
     # ----------------------------------------------------------------------------- lifecycle
     def start(self) -> FakeFlareServer:
@@ -221,8 +223,8 @@ class FakeFlareServer:
         connection statistics."""
         self.faults.reset()
         self.state.reset()
-        self.stats = ConnectionStats()
-        with self._conn_lock:
+        with self._changed:
+            self.stats = ConnectionStats()
             self.handshake_errors.clear()
 
     # ----------------------------------------------------------------------------- accessors
@@ -306,6 +308,15 @@ class FakeFlareServer:
         if errors:
             details = "\n".join(str(e) for e in errors)
             raise FakeServerError(f"{len(errors)} unexpected error(s) in the fake FLARE server:\n{details}")
+
+    def wait_until(self, condition: Callable[[], bool], timeout: float = 5.0) -> bool:
+        """Wait (on an event, not by polling) until ``condition()`` holds after some connection finished.
+
+        For tests that check server-side effects the client cannot order itself after, e.g. a TLS
+        handshake the server rejects after the client already gave up. Returns ``condition()``.
+        """
+        with self._changed:
+            return self._changed.wait_for(condition, timeout)
 
     def inject_fault(
         self,
@@ -411,10 +422,11 @@ class FakeFlareServer:
             tls.do_handshake()
             return tls
         except (ssl.SSLError, OSError) as exc:
-            self.stats.handshake_failures += 1
-            with self._conn_lock:
+            with self._changed:
+                self.stats.handshake_failures += 1
                 self.handshake_errors.append(f"{type(exc).__name__}: {exc}")
                 del self.handshake_errors[:-100]
+                self._changed.notify_all()
             return None
 
     def _send(self, sock: socket.socket, document: Document) -> None:
@@ -445,6 +457,8 @@ class FakeFlareServer:
             self._conn_sockets.discard(sock)
             self._conn_threads.discard(threading.current_thread())
         self._slots.release()
+        with self._changed:
+            self._changed.notify_all()
 
 
 @dataclass(frozen=True)
