@@ -36,7 +36,7 @@ FLARE_2_3_12_COMMANDS: tuple[tuple[str, str], ...] = (
     *(
         ("job_mgmt", name)
         for name in (
-            "abort_job", "abort_task", "clone_job", "delete_job", "download_job", "get_job_meta",
+            "abort_job", "abort_task", "clone_job", "delete_job", "delete_workspace", "download_job", "get_job_meta",
             "list_jobs", "start_app", "submit_job",
         )
     ),

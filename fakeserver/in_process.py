@@ -51,7 +51,7 @@ class InProcessTransport:
         """Run one request through the server's request path and parse its reply."""
         server = self._server
         where = f"{self.host}:{self.port} (in-process)"
-        if not server.running:
+        if not server.running or server.state.gone:
             raise NoConnection(f"connecting to admin server {where} failed: the server is not running")
         if server.faults.take(None, at_handshake=True) is not None:
             server.stats.faults_fired += 1

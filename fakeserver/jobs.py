@@ -166,6 +166,9 @@ class JobStore:
         self.on_transition: list[Callable[[JobRecord, RunStatus, RunStatus, float], None]] = []
         self.on_round: list[Callable[[JobRecord, int, float], None]] = []
         self._jobs: dict[str, JobRecord] = {}
+        #: Unfinished jobs (the only ones with events) and how many hold a scheduler slot.
+        self._live: dict[str, JobRecord] = {}
+        self._active = 0
         self._scripts_by_name: dict[str, JobScript] = {}
         self._next_scripts: deque[JobScript] = deque()
         self._seq = 0
@@ -197,6 +200,8 @@ class JobStore:
 
     def reset(self) -> None:
         self._jobs.clear()
+        self._live.clear()
+        self._active = 0
         self._scripts_by_name.clear()
         self._next_scripts.clear()
         self.default_script = self.base_script
@@ -238,19 +243,32 @@ class JobStore:
         script = self._pick_script(meta.get("name") if isinstance(meta.get("name"), str) else None)
         record = JobRecord(meta=meta, content=content, script=script, seq=self._seq, phase_start=now)
         self._jobs[record.job_id] = record
+        self._live[record.job_id] = record
         self._enter_phase(record, now)
         return record
 
     def delete(self, job_id: str) -> None:
-        del self._jobs[job_id]
+        record = self._jobs.pop(job_id)
+        if self._live.pop(job_id, None) is not None and record.status in ACTIVE:
+            self._active -= 1
 
     def running(self) -> list[JobRecord]:
         """Jobs the runner is running (RUNNING and known to the runner), in start order."""
         jobs = [r for r in self._jobs.values() if r.status is RunStatus.RUNNING and r.in_runner]
         return sorted(jobs, key=lambda r: (r.started_at or 0.0, r.seq))
 
+    def with_process(self) -> list[JobRecord]:
+        """Jobs that have a run process: DISPATCHED ones (starting) and those the runner runs."""
+        jobs = [
+            r
+            for r in self._jobs.values()
+            if r.status is RunStatus.DISPATCHED or (r.status is RunStatus.RUNNING and r.in_runner)
+        ]
+        return sorted(jobs, key=lambda r: (r.started_at if r.started_at is not None else float("inf"), r.seq))
+
     def active_count(self) -> int:
-        return sum(1 for r in self._jobs.values() if r.status in ACTIVE)
+        """Jobs holding one of the scheduler's ``max_jobs`` slots (DISPATCHED or RUNNING)."""
+        return self._active
 
     # ------------------------------------------------------------------ the timeline
     def sync(self, now: Optional[float] = None) -> None:
@@ -277,7 +295,7 @@ class JobStore:
 
     def _next_event(self, now: float) -> Optional[tuple[float, JobRecord]]:
         best: Optional[tuple[float, int, JobRecord]] = None
-        for record in self._jobs.values():
+        for record in self._live.values():
             when = self._event_time(record)
             if when is None or when > now:
                 continue
@@ -339,10 +357,7 @@ class JobStore:
     def sites_changed(self, now: Optional[float] = None) -> None:
         """Sites connected or left: jobs waiting for any registered site try again now."""
         now = self._clock.time() if now is None else now
-        for record in self._jobs.values():
-            if record.waiting and record.status is RunStatus.SUBMITTED:
-                record.waiting = False
-                record.next_attempt = now
+        self._wake_waiting(now)
 
     def _set_status(self, record: JobRecord, new: RunStatus, when: float) -> None:
         old = record.status
@@ -352,29 +367,42 @@ class JobStore:
         if new is RunStatus.RUNNING:
             record.started_at = when
             record.meta["start_time"] = time_string(when)
-        elif new in (
-            RunStatus.FINISHED_ABORTED,
-            RunStatus.FINISHED_COMPLETED,
-            RunStatus.FINISHED_EXECUTION_EXCEPTION,
-            RunStatus.FINISHED_CANT_SCHEDULE,
-        ) and record.started_at is not None:
+        elif (
+            new
+            in (
+                RunStatus.FINISHED_ABORTED,
+                RunStatus.FINISHED_COMPLETED,
+                RunStatus.FINISHED_EXECUTION_EXCEPTION,
+                RunStatus.FINISHED_CANT_SCHEDULE,
+            )
+            and record.started_at is not None
+        ):
             record.meta["duration"] = duration_string(when - record.started_at)
         record.transitions.append((when, old, new))
+        if new in ACTIVE and old not in ACTIVE:
+            self._active += 1
         if old in ACTIVE and new not in ACTIVE:
+            self._active -= 1
             self._wake_waiting(when)
         for hook in self.on_transition:
             hook(record, old, new, when)
         if new.finished:
             record.finished_at = when
             record.in_runner = False
+            self._live.pop(record.job_id, None)
             for finish_hook in self.on_finish:
                 finish_hook(record)
 
     def _wake_waiting(self, when: float) -> None:
-        for other in self._jobs.values():
-            if other.waiting and other.status is RunStatus.SUBMITTED:
-                other.waiting = False
-                other.next_attempt = when
+        """Let the earliest waiting jobs try again now, one per free slot (FLARE's scheduler tries
+        candidates in submit order each tick; the rest would only be skipped again)."""
+        free = self.max_jobs - self._active
+        if free <= 0 or not self._connected_sites():
+            return
+        waiting = sorted((r for r in self._live.values() if r.waiting), key=lambda r: r.seq)
+        for other in waiting[:free]:
+            other.waiting = False
+            other.next_attempt = when
 
     # ------------------------------------------------------------------ scheduler
     def _attempt(self, record: JobRecord, when: float) -> None:
@@ -384,6 +412,10 @@ class JobStore:
             record.waiting = True
             record.next_attempt = None
             return
+        self._try_to_schedule(record, online, when)
+        self._wake_waiting(when)  # a slot this job did not take goes to the next one in line
+
+    def _try_to_schedule(self, record: JobRecord, online: list[str], when: float) -> None:
         count = int(record.meta.get("schedule_count", 0))
         if count >= self.max_schedule_count:
             exceeded = f"exceeded max schedule count {self.max_schedule_count}"

@@ -83,6 +83,39 @@ class Jobs:
         with self._synced() as jobs:
             jobs.orphan(job_id)
 
+    #: The keys FLARE's InfoCollector files errors under (one per log event type).
+    ERROR_KEYS = ("error", "exception", "warning", "critical")
+
+    def inject_error(
+        self, job_id: str, text: str, *, target: str = "server", group: str = "general", key: str = "error"
+    ) -> str:
+        """Record an error a running job's component reported, as FLARE's InfoCollector does; returns the value.
+
+        ``target`` is ``"server"`` or a site running the job; ``group`` is the reporting component (FLARE:
+        the event origin, else ``"general"``); ``key`` one of :attr:`ERROR_KEYS`. A later error with the same
+        group and key replaces the earlier one. ``show_errors <id> server`` shows the server's errors; FLARE
+        2.3.12 sites never report theirs (they answer ``{}``), but ``reset_errors <id> client`` clears them.
+        """
+        from .jobs import SERVER_SITE, JobStoreError, history_time
+
+        if key not in self.ERROR_KEYS:
+            raise ValueError(f"key must be one of {', '.join(self.ERROR_KEYS)}, got {key!r}")
+        with self._synced() as jobs:
+            record = jobs.require(job_id)
+            if record.status is not RunStatus.RUNNING or not record.in_runner:
+                raise JobStoreError(f"job {job_id} is {record.status.value}, not running: it collects no errors")
+            if target != SERVER_SITE and target not in record.sites:
+                runs = ", ".join(record.sites) or "none"
+                raise JobStoreError(f"site {target!r} does not run job {job_id} (its sites: {runs})")
+            value = f"{history_time(self._state.clock.time())}: {text}"
+            record.errors.setdefault(target, {}).setdefault(group, {})[key] = value
+            return value
+
+    def errors(self, job_id: str, target: str = "server") -> dict[str, dict[str, str]]:
+        """A copy of the errors ``target`` holds for the job: group -> key -> ``"<time>: <text>"``."""
+        with self._synced() as jobs:
+            return copy.deepcopy(jobs.require(job_id).errors.get(target, {}))
+
     def __len__(self) -> int:
         with self._state.lock:
             return len(self._state.jobs)

@@ -379,6 +379,8 @@ class FakeFlareServer:
     def _serve(self, raw: socket.socket) -> None:
         sock: socket.socket = raw
         try:
+            if self.state.gone:  # shut down by an admin: behave like a server that is not there
+                return
             if self.faults.take(None, at_handshake=True) is not None:
                 self.stats.faults_fired += 1
                 return

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from .authz import NOBODY, Person, denial
-from .dispatch import FlareCrash, Request
+from .dispatch import Request
 
 
 @dataclass(frozen=True)
@@ -47,12 +47,17 @@ def ask_sites(
             continue
         denied = None
         if require_authz:
-            try:
-                user = request.user()
-            except TypeError as exc:  # FLARE's site builds the same Person and fails the same way
-                raise FlareCrash(exc) from None
+            user = _forwarded_user(request)
             wanted = right or request.spec.name
             if not state.policy.permits(user, wanted, site_org=site.org, submitter=submitter):
                 denied = denial(user, wanted)
         answers.append(SiteAnswer(name, site.org, denied=denied))
     return answers
+
+
+def _forwarded_user(request: Request) -> Person:
+    """The user as a site sees it: FLARE forwards only non-empty props, so a missing org or role is ""."""
+    session = request.session
+    if session is None:
+        return NOBODY
+    return Person.of(session.user_name or "", session.org or "", session.role or "")

@@ -94,6 +94,8 @@ class ServerState:
         )
         self.jobs.on_finish.append(self._save_workspace)
         self.workspaces: Optional[Workspaces] = None
+        #: Set by ``shutdown server|all``: the server behaves as gone (connections cut) until ``reset()``.
+        self.gone = False
         self.start_time = self.clock.time()
         self.audit: list[AuditRecord] = []
         self.errors: list[ServerErrorRecord] = []
@@ -116,14 +118,14 @@ class ServerState:
         JobLogWriter(workspaces).attach(self.jobs)
 
     def running_jobs(self) -> list[tuple[str, str]]:
-        """``(job_id, app_name)`` of each job the server is running."""
-        return [(r.job_id, r.app_name) for r in self.jobs.running()]
+        """``(job_id, app_name)`` of each job with a run process (FLARE lists DISPATCHED ones too)."""
+        return [(r.job_id, r.app_name) for r in self.jobs.with_process()]
 
     def client_job_rows(self, site_name: str) -> list[list[str]]:
         """``[site, app, job_id, status]`` rows of the jobs a site runs, for ``check_status client``."""
         return [
             [site_name, r.site_apps.get(site_name, "?"), r.job_id, "started"]
-            for r in self.jobs.running()
+            for r in self.jobs.with_process()
             if site_name in r.sites
         ]
 
@@ -158,5 +160,6 @@ class ServerState:
                 self.workspaces.reset()
             self.audit.clear()
             self.errors.clear()
+            self.gone = False
             for extension in self._extensions:
                 extension.reset()

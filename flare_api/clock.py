@@ -4,6 +4,7 @@ hour-long job, monitored every two seconds, is over in milliseconds of wall time
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from typing import Protocol, runtime_checkable
@@ -73,14 +74,16 @@ class VirtualClock:
 
     def advance(self, seconds: float) -> float:
         """Move time forward by ``seconds`` (must be ≥ 0) and return the new time."""
-        if seconds < 0:
-            raise ValueError(f"a virtual clock cannot go backwards (advance by {seconds!r} s)")
+        if not 0 <= seconds < math.inf:
+            raise ValueError(f"a virtual clock moves forward by a finite number of seconds, not {seconds!r}")
         with self._lock:
             self._now += seconds
             return self._now
 
     def set(self, when: float) -> None:
         """Jump to the absolute time ``when``, which must not be in the clock's past."""
+        if not math.isfinite(when):
+            raise ValueError(f"a virtual clock time must be finite, not {when!r}")
         with self._lock:
             if when < self._now:
                 raise ValueError(f"a virtual clock cannot go backwards (from {self._now!r} to {when!r})")

@@ -13,9 +13,12 @@ from .types import ApiStatus
 from .wire.message import Document, ItemType, MetaKey, MetaStatus
 
 __all__ = [
+    "ArgumentSyntaxError",
+    "ArgumentTypeError",
     "AuthenticationError",
     "AuthorizationError",
     "ClientsStillRunning",
+    "ClientsStillRunningError",
     "ConfigError",
     "ConnectionLost",
     "EmptyReply",
@@ -25,15 +28,20 @@ __all__ = [
     "InvalidClient",
     "InvalidJobDefinition",
     "InvalidTarget",
+    "InvalidTargetError",
     "JobNotDone",
     "JobNotFound",
     "JobNotRunning",
     "JobTimeout",
+    "JobsStillRunning",
     "NoClientsAvailable",
+    "NoClientsAvailableError",
     "NoConnection",
+    "OverseerError",
     "ProtocolError",
     "SessionClosed",
     "SessionInactive",
+    "TargetSyntaxError",
     "classify_reply",
     "raise_for_reply",
 ]
@@ -121,6 +129,38 @@ class InvalidTarget(FlareError, ValueError):
 
 class InvalidClient(InvalidTarget, RuntimeError):
     """The server named an invalid client or unknown site (FLARE: ``RuntimeError`` for ``ERROR_INVALID_CLIENT``)."""
+
+
+class ArgumentTypeError(InvalidArgumentError, TypeError):
+    """An argument of the wrong type, where FLARE raises ``TypeError``."""
+
+
+class ArgumentSyntaxError(SyntaxError, InvalidArgumentError):
+    """An argument FLARE's ``cmd_arg_utils`` validators refuse with ``SyntaxError``."""
+
+
+class TargetSyntaxError(SyntaxError, InvalidTarget):
+    """A client name list FLARE's ``process_targets_into_str`` refuses with ``SyntaxError``."""
+
+
+class OverseerError(FlareError, RuntimeError):
+    """The overseer agent refused (FLARE raises ``RuntimeError``); the kit's dummy agent always does."""
+
+
+class NoClientsAvailableError(NoClientsAvailable, InternalError):
+    """The server has no (matching) client registered: ``no clients available``."""
+
+
+class ClientsStillRunningError(ClientsStillRunning, InternalError):
+    """``shutdown server`` while clients are registered, or a client refused to shut down."""
+
+
+class InvalidTargetError(InvalidTarget, InternalError):
+    """The server refused the target type or a client name."""
+
+
+class JobsStillRunning(JobNotDone, InternalError):
+    """``shutdown``/``restart`` refused because a job is running."""
 
 
 _SUBSTRING_STATUS = (

@@ -6,6 +6,7 @@ Each round: timeout check, poll, callback, status check, sleep. The callback see
 
 from __future__ import annotations
 
+import math
 from typing import Any, Callable, Optional
 
 from .clock import Clock
@@ -20,10 +21,10 @@ MonitorCallback = Callable[..., Any]
 def check_monitor_args(timeout: object, poll_interval: object, cb: object) -> None:
     """Refuse arguments FLARE would only trip over later (a negative sleep, a non-callable callback)."""
     for name, value in (("timeout", timeout), ("poll_interval", poll_interval)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
             raise InvalidArgumentError(f"{name} must be a number of seconds, got {value!r}")
-    if poll_interval < 0:  # type: ignore[operator]
-        raise InvalidArgumentError(f"poll_interval must be >= 0, got {poll_interval!r}")
+    if not 0 <= poll_interval < math.inf:  # type: ignore[operator]
+        raise InvalidArgumentError(f"poll_interval must be a finite number >= 0, got {poll_interval!r}")
     if cb is not None and not callable(cb):
         raise InvalidArgumentError(f"cb must be callable or None, got {type(cb).__name__}")
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from ..dispatch import CommandRegistry
-from . import jobs, session, training
+from . import cellnet, info, jobs, session, shell_cmds, sysinfo, system, training
 
 
 def build_registry() -> CommandRegistry:
     """A registry holding every command the fake server implements."""
     registry = CommandRegistry()
-    for module in (session, training, jobs):
+    for module in (session, training, system, jobs, info, sysinfo, shell_cmds, cellnet):
         registry.register_all(module.specs())
     return registry

@@ -18,6 +18,7 @@ from ..job_results import download_zip
 from ..job_script import RunStatus
 from ..jobs import CLONED_META_KEYS, JobRecord, duration_string
 from ..reply import Reply
+from ..site_requests import ask_sites
 from ..targets import CLIENT, TargetError, validate_targets
 
 
@@ -266,11 +267,44 @@ def handle_abort_task(request: Request, reply: Reply) -> None:
         table.add_row([name, answer])
 
 
+def handle_start_app(request: Request, reply: Reply) -> None:
+    """``start_app <id> client|all [sites]``: only client apps start; they are already running in the fake."""
+    args = request.args
+    if len(args) < 3:
+        reply.error(msg.START_APP_MISSING_TARGET)
+        return
+    if args[2] == "server":
+        reply.error(msg.START_APP_SERVER_ONLY_CLIENT)
+        return
+    names = request.context["targets"].clients if "targets" in request.context else []
+    if (args[2] == "client" or names) and not _start_app_on_clients(request, reply, names):
+        return
+    reply.success()
+
+
+def _start_app_on_clients(request: Request, reply: Reply, names: list[str]) -> bool:
+    job_id = request.context["job_id"]
+    record: JobRecord = request.context["job"]
+    if record not in request.state.jobs.with_process():
+        reply.error(msg.START_APP_NOT_RUNNING.format(job_id=job_id))
+        return False
+    outsiders = [name for name in names if name not in record.sites]
+    if outsiders:
+        reply.error(msg.START_APP_NOT_IN_JOB.format(names=",".join(outsiders)))
+        return False
+    table = reply.table(msg.CLIENT_RESPONSE_HEADER)
+    for answer in ask_sites(request, names, require_authz=False):
+        table.add_row([answer.site, "" if answer.no_reply else msg.START_APP_ALREADY_STARTED])
+    return True
+
+
 def specs() -> list[CommandSpec]:
     scope = "job_mgmt"
     return [
         CommandSpec(scope, "delete_workspace", "delete the workspace of a job", "delete_workspace job_id",
                     handle_delete_job, authz=authorize_job, confirm="auth", enabled=False),
+        CommandSpec(scope, "start_app", "start the FL app", "start_app job_id server|client|all",
+                    handle_start_app, authz=authorize_job),
         CommandSpec(scope, "list_jobs", "list submitted jobs",
                     "list_jobs [-n name_prefix] [-d] [-u] [-r] [-m num_of_jobs] [job_id_prefix]",
                     handle_list_jobs, authz=check_right("list_jobs")),

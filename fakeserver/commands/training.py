@@ -9,6 +9,7 @@ from flare_api.wire import MetaKey, MetaStatus
 from .. import messages as msg
 from ..dispatch import Authorize, CommandSpec, PreAuthzResult, Request
 from ..reply import Reply
+from ..site_requests import SiteAnswer, ask_sites
 from ..targets import ALL, CLIENT, SERVER, TargetError, validate_targets
 
 
@@ -76,16 +77,25 @@ def handle_check_status(request: Request, reply: Reply) -> None:
 
 
 def _client_status(request: Request, reply: Reply) -> None:
+    """The sites' job table: each site authorizes the user itself (no submitter) or stays silent."""
     targets = request.context.get("targets")
     names = targets.clients if targets is not None else []
     if not names:
         reply.error(msg.NO_RESPONSES_FROM_CLIENTS)
         return
     table = reply.table(msg.CLIENT_STATUS_HEADER)
-    for name in names:
-        rows = request.state.client_job_rows(name)
-        for row in rows or [[name, "?", "?", msg.CLIENT_NO_JOBS]]:
+    for answer in ask_sites(request, names, require_authz=True):
+        for row in _client_rows(request, answer):
             table.add_row(row)
+
+
+def _client_rows(request: Request, answer: SiteAnswer) -> list[list[str]]:
+    """FLARE's ``_process_client_status_replies``: no reply, an error reply's text, or the site's jobs."""
+    if answer.no_reply:
+        return [[answer.site, "?", "?", msg.CLIENT_NO_REPLY]]
+    if answer.denied is not None:
+        return [[answer.site, "?", "?", answer.denied]]
+    return request.state.client_job_rows(answer.site) or [[answer.site, "?", "?", msg.CLIENT_NO_JOBS]]
 
 
 def specs() -> list[CommandSpec]:
