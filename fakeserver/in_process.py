@@ -2,7 +2,7 @@
 
 The request and reply go through exactly the bytes, framing, validation and dispatcher of the TLS
 path; only TCP and TLS are skipped. One TLS request costs milliseconds (FLARE's protocol opens a
-connection per command), this costs tens of microseconds, which is what lets ``monitor_job`` on a
+connection per command), this costs about a fifth of a millisecond, which is what lets ``monitor_job`` on a
 virtual clock get through an hour-long job in well under a second.
 """
 
