@@ -6,6 +6,7 @@ the kits unchanged; the CA private key never touches the disk.
 
 from __future__ import annotations
 
+import copy
 import datetime
 import ipaddress
 import json
@@ -25,6 +26,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from .authz import DEFAULT_POLICY
 
 __all__ = [
     "DEFAULT_ADMINS",
@@ -60,33 +63,7 @@ _UNSAFE_FOLDER_CHARS = frozenset('/\\:*?"<>|')
 
 def default_authorization() -> dict[str, Any]:
     """FLARE 2.3's default policy, written to <server>/local/authorization.json.default (fresh copy)."""
-    return {
-        "format_version": "1.0",
-        "permissions": {
-            "project_admin": "any",
-            "org_admin": {
-                "submit_job": "none",
-                "clone_job": "none",
-                "manage_job": "o:submitter",
-                "download_job": "o:submitter",
-                "view": "any",
-                "operate": "o:site",
-                "shell_commands": "o:site",
-                "byoc": "none",
-            },
-            "lead": {
-                "submit_job": "any",
-                "clone_job": "n:submitter",
-                "manage_job": "n:submitter",
-                "download_job": "n:submitter",
-                "view": "any",
-                "operate": "o:site",
-                "shell_commands": "o:site",
-                "byoc": "any",
-            },
-            "member": {"view": "any"},
-        },
-    }
+    return copy.deepcopy(DEFAULT_POLICY)
 
 
 _FL_ADMIN_SH = """#!/usr/bin/env bash

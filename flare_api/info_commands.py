@@ -29,9 +29,9 @@ find job`` (the job is still starting) and unknown jobs → ``JobNotFound``, ``n
 from __future__ import annotations
 
 import re
-from abc import abstractmethod
 from typing import Any, Optional, Union
 
+from .command_runner import CommandRunner
 from .errors import (
     ArgumentTypeError,
     InternalError,
@@ -130,11 +130,8 @@ def narrow(answers: dict[str, TargetAnswer], wanted: Optional[list[str]]) -> dic
     return {name: answers[name] for name in wanted}
 
 
-class InfoCommands:
+class InfoCommands(CommandRunner):
     """Mixin: job stats and errors of the server and the client sites, and resetting the errors."""
-
-    @abstractmethod
-    def _command(self, *args: str, enforce_meta: bool = True) -> Document: ...
 
     def show_stats(self, job_id: str, target_type: str, targets: Optional[list[str]] = None) -> dict[str, TargetAnswer]:
         """Stats of a running job per target: the server's workflow and runner, each site's runner."""

@@ -7,11 +7,10 @@ from __future__ import annotations
 import base64
 import binascii
 import os
-from abc import abstractmethod
 from typing import Any, Optional, Union
 
-from .clock import Clock
-from .command_table import DOWNLOAD_FOLDER, UPLOAD_FOLDER, CommandTable
+from .command_runner import CommandRunner
+from .command_table import DOWNLOAD_FOLDER, UPLOAD_FOLDER
 from .errors import (
     InternalError,
     InvalidArgumentError,
@@ -22,7 +21,7 @@ from .errors import (
 from .job_folder import resolve_job_folder, safe_extract, submit_command_args
 from .monitor import MonitorCallback, monitor
 from .types import MonitorReturnCode
-from .wire import Document, ItemType, MetaKey, join_command_line
+from .wire import ItemType, MetaKey, join_command_line
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -36,24 +35,8 @@ def validate_job_id(job_id: object) -> str:
     return job_id
 
 
-class JobCommands:
+class JobCommands(CommandRunner):
     """Mixin: submit, clone, list, inspect, monitor, download, abort and delete jobs."""
-
-    clock: Clock
-    upload_dir: str
-    download_dir: str
-
-    @abstractmethod
-    def _do_command(
-        self, line: str, *, enforce_meta: bool = True, check_known: bool = True, label: Optional[str] = None
-    ) -> Document: ...
-
-    @abstractmethod
-    def _command(self, *args: str, enforce_meta: bool = True) -> Document: ...
-
-    @property
-    @abstractmethod
-    def commands(self) -> CommandTable: ...
 
     def _client_command_scope(self, name: str, client_cmd: str) -> str:
         """The scope the server lists a client-side command under (``job_mgmt`` on FLARE 2.3)."""

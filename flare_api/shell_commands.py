@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import os
 import re
-from abc import abstractmethod
 from typing import Any, Optional
 
+from .command_runner import CommandRunner
 from .errors import (
     AuthorizationError,
     InternalError,
@@ -117,11 +117,8 @@ def validate_pattern(pattern: object) -> str:
     return pattern
 
 
-class ShellCommands:
+class ShellCommands(CommandRunner):
     """Mixin: look at the server's and the sites' workspace folders (``pwd ls cat head tail grep``)."""
-
-    @abstractmethod
-    def do_command(self, command: str, *, raise_errors: bool = True) -> dict[str, Any]: ...
 
     def ls_target(self, target: str, options: Optional[str] = None, path: Optional[str] = None) -> str:
         """``ls [options] [path]`` in the target's working directory."""

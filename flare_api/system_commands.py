@@ -29,10 +29,10 @@ from __future__ import annotations
 import ast
 import os
 import re
-from abc import abstractmethod
 from collections.abc import Sequence
 from typing import Any, Optional
 
+from .command_runner import CommandRunner
 from .errors import (
     ArgumentSyntaxError,
     ArgumentTypeError,
@@ -49,8 +49,7 @@ from .errors import (
     SessionClosed,
     TargetSyntaxError,
 )
-from .startup_kit import StartupKit
-from .types import ApiStatus, ClientInfo, SystemInfo, TargetType
+from .types import ApiStatus, ClientInfo, TargetType
 from .wire import Document, ItemType, MetaKey, join_command_line
 
 __all__ = ["SystemCommands"]
@@ -152,26 +151,8 @@ def _resource_value(text: Any) -> Any:
     return text
 
 
-class SystemCommands:
+class SystemCommands(CommandRunner):
     """Mixin: clients, restart/shutdown, timeouts, service providers, resources and cell connections."""
-
-    kit: StartupKit
-    upload_dir: str
-
-    @abstractmethod
-    def _do_command(
-        self, line: str, *, enforce_meta: bool = True, check_known: bool = True, label: Optional[str] = None
-    ) -> Document: ...
-
-    @abstractmethod
-    def _command(self, *args: str, enforce_meta: bool = True) -> Document: ...
-
-    @property
-    @abstractmethod
-    def closed(self) -> bool: ...
-
-    @abstractmethod
-    def get_system_info(self) -> SystemInfo: ...
 
     def _system_command(self, args: Sequence[str], *, enforce_meta: bool = True) -> Document:
         """Send ``args``; server refusals come out as FLARE 2.4's exception names."""
