@@ -184,7 +184,9 @@ def _convert(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo], data: bytes
         if JOB_FOLDER_NAME in meta:
             return data
         meta[JOB_FOLDER_NAME] = folder  # TypeError for a list or string meta, as on the server
-        entries = [(meta_path, None, json.dumps(meta).encode("utf-8"))]
+        entries: list[tuple[str, Optional[zipfile.ZipInfo], bytes]] = [
+            (meta_path, None, json.dumps(meta).encode("utf-8"))
+        ]
         entries += [(i.filename, i, archive.read(i.filename)) for i in infos if i.filename != meta_path]
         comment = archive.comment
     else:

@@ -199,9 +199,9 @@ class FakeFlareServer:
                 sock.shutdown(socket.SHUT_RDWR)
         for thread in threads:
             thread.join(timeout)
-        for sock in (self._listener, self._wake_r, self._wake_w):
-            if sock is not None:
-                sock.close()
+        for closing in (self._listener, self._wake_r, self._wake_w):
+            if closing is not None:
+                closing.close()
         self._listener = self._wake_r = self._wake_w = None
         self._accept_thread = None
         if self._temp_workspace is not None:
@@ -289,10 +289,13 @@ class FakeFlareServer:
 
         clock = clock if clock is not None else self.clock
         transport = self.in_process_transport(user, timeout) if in_process else None
-        options = {"timeout": timeout, "request_timeout": timeout, "clock": clock, "transport": transport}
         if not self.secure:
-            return new_insecure_session(self.startup_kit(), **options)
-        return new_secure_session(user, self.startup_kit(user), **options)
+            return new_insecure_session(
+                self.startup_kit(), timeout=timeout, request_timeout=timeout, clock=clock, transport=transport
+            )
+        return new_secure_session(
+            user, self.startup_kit(user), timeout=timeout, request_timeout=timeout, clock=clock, transport=transport
+        )
 
     @property
     def errors(self) -> list[ServerErrorRecord]:

@@ -249,6 +249,7 @@ class Session(JobCommands, SystemCommands, ShellCommands, InfoCommands):
         """
         if not isinstance(command, str) or not command.strip():
             raise InvalidArgumentError(f"command must be a non-empty str, got {command!r}")
+        reply: Optional[Document]
         if raise_errors:
             reply = self._do_command(command, enforce_meta=False)
         else:
@@ -261,8 +262,8 @@ class Session(JobCommands, SystemCommands, ShellCommands, InfoCommands):
             except NoConnection as exc:
                 raise ConnectionLost(str(exc)) from None
             self._trace(command, reply)
-            if reply is None:
-                return {"status": ApiStatus.ERROR_SERVER_CONNECTION.value, "details": "Server did not respond"}
+        if reply is None:
+            return {"status": ApiStatus.ERROR_SERVER_CONNECTION.value, "details": "Server did not respond"}
         result: dict[str, Any] = {"time": reply.time, "data": [item.to_json() for item in reply.items]}
         result["meta"] = reply.meta
         result["status"] = classify_reply(reply).value

@@ -544,7 +544,7 @@ def process_table(cell: Cell) -> dict[str, Any]:
     return {msg.TABLE_HEADERS: list(msg.PROCESS_HEADER), msg.TABLE_ROWS: rows}
 
 
-def _with_target(request: Request, reply: Reply, answer: Callable[[Cell], None]) -> None:
+def _with_target(request: Request, reply: Reply, answer: Callable[[Cell], object]) -> None:
     """Usage check, then the target cell's answer or FLARE's ``<rc>: <error>`` text."""
     if len(request.args) < 2:
         _usage(request, reply)

@@ -127,7 +127,7 @@ def handle_reset_errors(request: Request, reply: Reply) -> None:
     _dispatch(request, reply, server, site_reset)
 
 
-def _dispatch(request: Request, reply: Reply, server: Callable[[], None], body: SiteBody) -> None:
+def _dispatch(request: Request, reply: Reply, server: Callable[[], object], body: SiteBody) -> None:
     """FLARE's two branches; any other target (``all``) appends nothing."""
     target = request.args[2]
     if target == SERVER:

@@ -63,7 +63,7 @@ def handle_list_commands(request: Request, reply: Reply) -> None:
     """``_commands``: the whole table, or details of the named commands."""
     if len(request.args) <= 1:
         rows = request.registry.commands_table()
-        table = reply.table(rows[0])
+        table = reply.table([str(cell) for cell in rows[0]])
         for row in rows[1:]:
             table.add_row(row)
         return
