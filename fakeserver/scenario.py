@@ -68,6 +68,10 @@ class Jobs:
         with self._synced() as jobs:
             return jobs.step(job_id)
 
+    def advance(self, job_id: str, to: Union[str, RunStatus, None] = None) -> RunStatus:
+        """Step the job once (``to=None``) or until it has status ``to``; no clock involved."""
+        return self.step(job_id) if to is None else self.advance_to(job_id, to)
+
     def advance_to(self, job_id: str, status: Union[str, RunStatus]) -> RunStatus:
         """Step the job until it has ``status`` (e.g. ``"RUNNING"``)."""
         with self._synced() as jobs:

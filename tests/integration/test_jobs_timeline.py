@@ -267,3 +267,22 @@ def test_reset_clears_jobs_and_scripts(flare: FakeFlareServer, flare_session: Se
     flare.reset()
     assert len(flare.jobs) == 0
     assert flare.jobs.default_script == JobScript()
+
+
+def test_job_ids_and_tokens_come_from_the_seed(tmp_path) -> None:
+    def ids(seed: int, workspace) -> tuple[list[str], str]:
+        server = FakeFlareServer(workspace=workspace, clock=VirtualClock(), seed=seed)
+        with server, server.session(in_process=True) as session:
+            jobs = [session.submit_job(HELLO) for _ in range(3)]
+            return jobs, str(session.token)
+
+    first = ids(7, tmp_path / "a")
+    assert first == ids(7, tmp_path / "b")
+    assert first[0] != ids(8, tmp_path / "c")[0]
+    assert all(len(job) == 36 and job[14] == "4" for job in first[0])  # UUID version 4
+
+
+def test_advance_steps_or_runs_to_a_status(flare: FakeFlareServer, flare_session: Session) -> None:
+    job_id = flare_session.submit_job(HELLO)
+    assert flare.jobs.advance(job_id) is RunStatus.DISPATCHED
+    assert flare.jobs.advance(job_id, to="FINISHED:COMPLETED") is RunStatus.FINISHED_COMPLETED
