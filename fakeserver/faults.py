@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 import threading
+from collections import deque
 from dataclasses import dataclass
 from typing import Optional
 
@@ -54,7 +55,8 @@ class FaultPlan:
     def __init__(self) -> None:
         self._faults: list[Fault] = []
         self._lock = threading.Lock()
-        self.fired: list[Fault] = []
+        #: The latest faults that fired (bounded), for tests to inspect.
+        self.fired: deque[Fault] = deque(maxlen=1000)
 
     def inject(
         self, kind: FaultKind | str, *, command: Optional[str] = None, times: int = 1, seconds: float = 0.0

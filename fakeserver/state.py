@@ -8,6 +8,7 @@ from __future__ import annotations
 import random
 import threading
 import traceback
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -32,6 +33,9 @@ class ServerErrorRecord:
 
     def __str__(self) -> str:
         return f"while handling {self.command!r}: {type(self.exception).__name__}: {self.exception}\n{self.traceback}"
+
+
+AUDIT_RECORDS = 10_000
 
 
 @dataclass(frozen=True)
@@ -97,7 +101,9 @@ class ServerState:
         #: Set by ``shutdown server|all``: the server behaves as gone (connections cut) until ``reset()``.
         self.gone = False
         self.start_time = self.clock.time()
-        self.audit: list[AuditRecord] = []
+        #: The latest commands that passed authorization (FLARE's audit log), oldest first; bounded so a
+        #: long-running server (``flare-harness serve``, load tests) does not grow without end.
+        self.audit: deque[AuditRecord] = deque(maxlen=AUDIT_RECORDS)
         self.errors: list[ServerErrorRecord] = []
         self._extensions: list[Any] = []
 

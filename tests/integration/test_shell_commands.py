@@ -355,7 +355,7 @@ def test_denied_on_server_is_not_audited_but_a_site_denial_is(flare: FakeFlareSe
     raw(flare, "pwd server", user_token, user)
     assert len(flare.state.audit) == before
     raw(flare, "pwd site-1", user_token, user)
-    assert [a.command for a in flare.state.audit[before:]] == ["pwd site-1"]
+    assert [a.command for a in list(flare.state.audit)[before:]] == ["pwd site-1"]
 
 
 # --- confinement --------------------------------------------------------------------------------------------------
