@@ -37,7 +37,6 @@ UNDEFINED_COMMAND = "undefined command {name}\n"
 NOT_AUTHORIZED_INFO = "user '{user}' is not authorized for '{right}'"
 NOT_AUTHORIZED = "Authorization Error: " + NOT_AUTHORIZED_INFO
 NOT_PROJECT_ADMIN = "Not authorized as project_admin."
-MUST_BE_PROJECT_ADMIN = "Not authorized as project_admin."
 
 # --- targets (section 6.0) ------------------------------------------------------------------------
 MISSING_TARGET_TYPE = "missing target type (server or client)"
