@@ -53,3 +53,26 @@ def test_headless_run_reports_every_call_and_no_failures(tmp_path) -> None:
         names = {entry.name for entry in stats.entries.values()}
         assert {"get_system_info", "list_jobs", "submit_job", "get_job_meta"} <= names
         assert server.errors == []
+
+
+def test_the_example_locustfile_runs(tmp_path, monkeypatch) -> None:
+    """examples/locustfile.py, pointed at a fake server's kit with FLARE_KIT, runs without failures."""
+    import importlib.util
+    from pathlib import Path
+
+    script = JobScript(queued=Phase.after(0.05), deploying=Phase.after(0.05), running=Phase.after(0.2))
+    with FakeFlareServer(workspace=tmp_path, default_script=script) as server:
+        monkeypatch.setenv("FLARE_KIT", str(server.startup_kit("lead@nvidia.com")))
+        path = Path(__file__).resolve().parents[2] / "examples" / "locustfile.py"
+        spec = importlib.util.spec_from_file_location("example_locustfile", path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        environment = Environment(user_classes=[module.FlareAdmin])
+        runner = environment.create_local_runner()
+        runner.start(user_count=4, spawn_rate=100)
+        runner.greenlet.join(timeout=2)
+        runner.quit()
+        assert environment.stats.total.num_requests > 5
+        assert environment.stats.total.num_failures == 0, dict(environment.stats.errors)
+        assert server.errors == []
