@@ -90,6 +90,8 @@ class JobRecord:
     transitions: list[tuple[float, RunStatus, RunStatus]] = field(default_factory=list)
     #: When each round started (round i at ``round_times[i]``), as the run got to it.
     round_times: list[float] = field(default_factory=list)
+    #: An aborted run's process stays in FLARE's runner until it exits, this long after the abort.
+    process_until: Optional[float] = None
     #: Injected errors: target ("server" or a site) -> group -> key -> "<time>: <text>" (FLARE's shape).
     errors: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
 
@@ -159,6 +161,9 @@ class JobStore:
         self.max_schedule_interval = max_schedule_interval
         self.max_schedule_count = max_schedule_count
         self.scheduler_tick = scheduler_tick
+        #: Seconds an aborted run's process lingers in the runner (FLARE refuses ``restart`` meanwhile;
+        #: about 4 s measured on a real 2.3.12 deployment).
+        self.abort_linger = 4.0
         #: The script ``reset()`` returns to (the server's ``default_script`` option).
         self.base_script = JobScript()
         self.default_script = self.base_script
@@ -256,6 +261,12 @@ class JobStore:
         """Jobs the runner is running (RUNNING and known to the runner), in start order."""
         jobs = [r for r in self._jobs.values() if r.status is RunStatus.RUNNING and r.in_runner]
         return sorted(jobs, key=lambda r: (r.started_at or 0.0, r.seq))
+
+    def in_runner(self, now: Optional[float] = None) -> list[JobRecord]:
+        """FLARE's ``job_runner.running_jobs``: running jobs, plus aborted ones whose process has not exited."""
+        now = self._clock.time() if now is None else now
+        lingering = [r for r in self._jobs.values() if r.process_until is not None and r.process_until > now]
+        return self.running() + sorted(lingering, key=lambda r: r.seq)
 
     def with_process(self) -> list[JobRecord]:
         """Jobs that have a run process: DISPATCHED ones (starting) and those the runner runs."""
@@ -521,6 +532,7 @@ class JobStore:
         if not record.in_runner:
             return "not_running"
         self._set_status(record, RunStatus.FINISHED_ABORTED, when)
+        record.process_until = when + self.abort_linger
         return "stopped"
 
     def orphan(self, job_id: str) -> JobRecord:

@@ -175,9 +175,12 @@ def _site_reply(answer: SiteAnswer, accepted: str, silent: str) -> str:
 
 # ------------------------------------------------------------------------------------ restart
 def handle_restart(request: Request, reply: Reply) -> None:
-    """Refuse while jobs run; restart the clients, then (``server``/``all``) the server itself."""
+    """Refuse while jobs run; restart the clients, then (``server``/``all``) the server itself.
+
+    Like FLARE, a job aborted moments ago still counts until its process exits (``JobStore.abort_linger``).
+    """
     state = request.state
-    if state.jobs.running():
+    if state.jobs.in_runner():
         reply.error(msg.RESTART_JOBS_RUNNING)
         return
     targets = _targets(request)

@@ -680,6 +680,7 @@ def test_client_restart_errors(
     with pytest.raises(JobNotDone, match="before restart"):
         flare_session.restart("all")
     flare_session.abort_job(job_id)
+    flare.clock.advance(5)  # the aborted run's process exits a few seconds after the abort, as in FLARE
     with pytest.raises(AuthorizationError, match=r"user 'member@nvidia\.com' is not authorized for 'restart'"):
         flare_session_factory(MEMBER).restart("server")
     lead = flare_session_factory(LEAD).restart("client")
@@ -687,6 +688,21 @@ def test_client_restart_errors(
     flare.sites.disconnect()
     with pytest.raises(NoClientsAvailable):
         flare_session.restart("client")
+
+
+def test_restart_is_refused_until_an_aborted_run_has_exited(flare: FakeFlareServer, flare_session: Session) -> None:
+    """Measured on a real 2.3.12 deployment: right after abort_job the job reads FINISHED:ABORTED and the
+    engine "stopped", but restart is refused for a few seconds more (the run's process is still exiting)."""
+    job_id = running_job(flare, flare_session)
+    flare_session.abort_job(job_id)
+    assert flare_session.get_system_info().server_info.status == "stopped"
+    with pytest.raises(JobNotDone, match="before restart"):
+        flare_session.restart("client")
+    flare.clock.advance(3.9)
+    with pytest.raises(JobNotDone, match="before restart"):
+        flare_session.restart("client")
+    flare.clock.advance(0.2)
+    assert flare_session.restart("client")["status"] == "ok"
 
 
 # ------------------------------------------------------------------------------------------- sys_info

@@ -1,0 +1,109 @@
+"""Writes the tiny real FLARE 2.3 jobs used against the real deployment (under /tmp, never the repo).
+
+- ``hello-numpy``: ScatterAndGather over nvflare's own numpy components (NPTrainer, NPModelPersistor,
+  InTimeAccumulateWeightedAggregator, FullModelShareableGenerator), 3 rounds, two clients; ~10-20 s.
+- ``slow-numpy``: the same with 50 rounds and a 3 s sleep in the trainer, so it stays RUNNING long
+  enough to abort, restart or try to delete it.
+- ``bad-no-deploy-map``: meta.json with an empty deploy_map (InvalidJobDefinition).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+
+def _server_config(num_rounds: int) -> dict:
+    return {
+        "format_version": 2,
+        "server": {"heart_beat_timeout": 600},
+        "task_data_filters": [],
+        "task_result_filters": [],
+        "components": [
+            {"id": "persistor", "path": "nvflare.app_common.np.np_model_persistor.NPModelPersistor", "args": {}},
+            {
+                "id": "shareable_generator",
+                "path": "nvflare.app_common.shareablegenerators.full_model_shareable_generator."
+                "FullModelShareableGenerator",
+                "args": {},
+            },
+            {
+                "id": "aggregator",
+                "path": "nvflare.app_common.aggregators.intime_accumulate_model_aggregator."
+                "InTimeAccumulateWeightedAggregator",
+                "args": {
+                    "expected_data_kind": "WEIGHTS",
+                    "aggregation_weights": {"site-1": 1.0, "site-2": 1.0},
+                },
+            },
+        ],
+        "workflows": [
+            {
+                "id": "scatter_and_gather",
+                "path": "nvflare.app_common.workflows.scatter_and_gather.ScatterAndGather",
+                "args": {
+                    "min_clients": 2,
+                    "num_rounds": num_rounds,
+                    "start_round": 0,
+                    "wait_time_after_min_received": 0,
+                    "aggregator_id": "aggregator",
+                    "persistor_id": "persistor",
+                    "shareable_generator_id": "shareable_generator",
+                    "train_task_name": "train",
+                    "train_timeout": 0,
+                },
+            }
+        ],
+    }
+
+
+def _client_config(sleep_time: float) -> dict:
+    return {
+        "format_version": 2,
+        "executors": [
+            {
+                "tasks": ["train"],
+                "executor": {
+                    "path": "nvflare.app_common.np.np_trainer.NPTrainer",
+                    "args": {"sleep_time": sleep_time},
+                },
+            }
+        ],
+        "task_result_filters": [],
+        "task_data_filters": [],
+        "components": [],
+    }
+
+
+def write_job(root: Path, name: str, num_rounds: int, sleep_time: float, deploy_map: dict | None = None) -> Path:
+    job = root / name
+    config = job / "app" / "config"
+    config.mkdir(parents=True, exist_ok=True)
+    meta = {
+        "name": name,
+        "resource_spec": {},
+        "deploy_map": {"app": ["@ALL"]} if deploy_map is None else deploy_map,
+        "min_clients": 2,
+    }
+    (job / "meta.json").write_text(json.dumps(meta, indent=2))
+    (config / "config_fed_server.json").write_text(json.dumps(_server_config(num_rounds), indent=2))
+    (config / "config_fed_client.json").write_text(json.dumps(_client_config(sleep_time), indent=2))
+    return job
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--out", default="/tmp/realflare/jobs")
+    args = parser.parse_args()
+    root = Path(args.out)
+    for path in (
+        write_job(root, "hello-numpy", num_rounds=3, sleep_time=0),
+        write_job(root, "slow-numpy", num_rounds=50, sleep_time=3),
+        write_job(root, "bad-no-deploy-map", num_rounds=1, sleep_time=0, deploy_map={}),
+    ):
+        print(path)
+
+
+if __name__ == "__main__":
+    main()
