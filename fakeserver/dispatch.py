@@ -23,7 +23,7 @@ from . import messages as msg
 from .authz import NOBODY, Person, denial
 from .reply import Reply
 from .sessions import AdminSession
-from .state import ServerState
+from .state import AUDIT_NO_USER, ServerState
 
 
 class FlareCrash(Exception):
@@ -236,7 +236,7 @@ class Dispatcher:
             return
         if not self._authz_filter(request, reply):
             return
-        self.state.record_audit(request.user_name, request.line)
+        self.state.record_audit(request.user_name if request.session else AUDIT_NO_USER, request.line)
         request.spec.handler(request, reply)
 
     def _login_filter(self, request: Request, reply: Reply) -> bool:

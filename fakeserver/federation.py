@@ -3,26 +3,99 @@
 Shell commands (``ls``, ``cat``, ``tail``, ``grep`` ...) read these folders, so a test can ``tail`` a
 site's ``log.txt`` and see the rounds its job trained. Lines are written as the job timeline is
 replayed, stamped with server-clock time.
+
+Each folder is laid out like a provisioned, running FLARE 2.3.12 participant: ``audit.log``,
+``daemon_pid.fl``, ``local/``, ``log.txt``, ``pid.fl``, ``readme.txt``, ``start.out``, ``startup/`` (the
+kit's file names, stand-in text: no real keys) and ``transfer/``. A job gets a run folder ``<job_id>/``
+(``app_<name>/``, ``fl_app.txt``, ``log.txt``, ``meta.json``) on the server while it has a run process,
+and on each site it was deployed to, where it stays.
 """
 
 from __future__ import annotations
 
 import datetime
+import io
 import json
 import shutil
+import zipfile
+import zlib
 from pathlib import Path
+from typing import Any
 
+from .authz import DEFAULT_POLICY
+from .job_results import job_files
 from .job_script import RunStatus
-from .jobs import JobRecord, JobStore
+from .jobs import JobRecord, JobStore, history_time
 from .provision import Project
 
 SERVER_TARGET = "server"
+LOG_FILE = "log.txt"
+AUDIT_FILE = "audit.log"
+TRANSFER_DIR = "transfer"
+SERVER_STARTUP_FILES = (
+    "rootCA.pem", "server.crt", "server.key", "server.pfx", "signature.json", "start.sh", "stop_fl.sh", "sub_start.sh",
+)  # fmt: skip
+CLIENT_STARTUP_FILES = (
+    "client.crt", "client.key", "client.pfx", "rootCA.pem", "signature.json", "start.sh", "stop_fl.sh", "sub_start.sh",
+)  # fmt: skip
+_EXECUTABLE = 0o755
+_LOG_CONFIG = """[loggers]
+keys=root
+
+[handlers]
+keys=consoleHandler
+
+[formatters]
+keys=fullFormatter
+
+[logger_root]
+level=INFO
+handlers=consoleHandler
+
+[handler_consoleHandler]
+class=StreamHandler
+level=DEBUG
+formatter=fullFormatter
+args=(sys.stdout,)
+
+[formatter_fullFormatter]
+format=%(asctime)s - %(name)s - %(levelname)s - %(message)s
+"""
+_PRIVACY_SAMPLE: dict[str, Any] = {
+    "scopes": [
+        {"name": "public", "properties": {"train_dataset": "/data/public/train"}, "task_result_filters": []},
+        {"name": "private", "properties": {"train_dataset": "/data/private/train"}, "task_result_filters": []},
+    ],
+    "default_scope": "public",
+}
+_SERVER_RESOURCES: dict[str, Any] = {
+    "format_version": 2,
+    "servers": [{"admin_storage": TRANSFER_DIR, "download_job_url": "http://download.server.com/"}],
+    "components": [{"id": "job_scheduler", "args": {"max_jobs": 4}}],
+}
+_CLIENT_RESOURCES: dict[str, Any] = {
+    "format_version": 2,
+    "components": [{"id": "resource_manager", "args": {"num_of_gpus": 0, "mem_per_gpu_in_GiB": 0}}],
+}
 
 
 def log_time(epoch: float) -> str:
     """FLARE's log timestamp: ``2026-11-28 07:11:59,526``."""
     moment = datetime.datetime.fromtimestamp(epoch)
     return moment.strftime("%Y-%m-%d %H:%M:%S") + f",{moment.microsecond // 1000:03d}"
+
+
+def participant_pid(name: str) -> int:
+    """A stable process id of a participant's parent process (``pid.fl``, ``process_info``)."""
+    return 1000 + zlib.crc32(name.encode("utf-8")) % 60000
+
+
+def _json_text(value: Any) -> str:
+    return json.dumps(value, indent=2) + "\n"
+
+
+def _stand_in(name: str) -> str:
+    return f"Stand-in {name} of the fake FLARE federation; not a real kit file.\n"
 
 
 class Workspaces:
@@ -34,22 +107,45 @@ class Workspaces:
         self.reset()
 
     def reset(self) -> None:
-        """Recreate every folder with its stand-in files and an empty ``log.txt``."""
+        """Recreate every folder with its stand-in files and an empty ``log.txt`` and ``audit.log``."""
         if self.root.exists():
             shutil.rmtree(self.root)
         project = self._project
-        self._lay_out(self.server, "fed_server.json", {"servers": [{"name": project.name, "admin_port": 0}]})
+        server_config = {"servers": [{"name": project.name, "admin_port": 0}]}
+        self._lay_out(self.server, SERVER_TARGET, SERVER_STARTUP_FILES, {"fed_server.json": server_config})
         for site in project.sites:
-            self._lay_out(self.site(site.name), "fed_client.json", {"client": {"name": site.name, "org": site.org}})
+            client_config = {"client": {"name": site.name, "org": site.org}}
+            self._lay_out(self.site(site.name), site.name, CLIENT_STARTUP_FILES, {"fed_client.json": client_config})
 
-    def _lay_out(self, folder: Path, startup_file: str, startup_config: dict) -> None:
-        (folder / "startup").mkdir(parents=True)
-        (folder / "local").mkdir()
-        (folder / "startup" / startup_file).write_text(json.dumps({"format_version": 2, **startup_config}, indent=2))
-        (folder / "startup" / "readme.txt").write_text("Stand-in startup folder of the fake FLARE federation.\n")
-        resources = {"format_version": 2, "components": [{"id": "resource_manager", "args": {"num_of_gpus": 0}}]}
-        (folder / "local" / "resources.json.default").write_text(json.dumps(resources, indent=2))
-        (folder / "log.txt").write_text("")
+    def _lay_out(self, folder: Path, name: str, startup_files: tuple[str, ...], configs: dict[str, dict]) -> None:
+        startup = folder / "startup"
+        startup.mkdir(parents=True)
+        (folder / TRANSFER_DIR).mkdir()
+        for file_name, config in configs.items():
+            (startup / file_name).write_text(json.dumps({"format_version": 2, **config}, indent=2))
+        for file_name in startup_files:
+            (startup / file_name).write_text(_stand_in(file_name))
+            if file_name.endswith(".sh"):
+                (startup / file_name).chmod(_EXECUTABLE)
+        self._lay_out_local(folder / "local", name)
+        kind = "server" if name == SERVER_TARGET else "client"
+        (folder / "readme.txt").write_text(f"Federated Learning {kind} package ({name}), laid out by the fake FLARE.\n")
+        pid = participant_pid(name)
+        (folder / "pid.fl").write_text(f"{pid}\n")
+        (folder / "daemon_pid.fl").write_text(f"{pid - 1}\n")
+        console = f"WORKSPACE set to {startup}/..\nstart fl because of no pid.fl\nnew pid {pid}\n"
+        (folder / "start.out").write_text(console)
+        (folder / AUDIT_FILE).write_text("")
+        (folder / LOG_FILE).write_text("")
+
+    @staticmethod
+    def _lay_out_local(local: Path, name: str) -> None:
+        local.mkdir()
+        (local / "authorization.json.default").write_text(_json_text(DEFAULT_POLICY))
+        (local / "log.config.default").write_text(_LOG_CONFIG)
+        (local / "privacy.json.sample").write_text(_json_text(_PRIVACY_SAMPLE))
+        resources = _SERVER_RESOURCES if name == SERVER_TARGET else _CLIENT_RESOURCES
+        (local / "resources.json.default").write_text(_json_text(resources))
 
     @property
     def server(self) -> Path:
@@ -62,14 +158,71 @@ class Workspaces:
         """The folder of ``server`` or of a site."""
         return self.server if name == SERVER_TARGET else self.site(name)
 
-    def append(self, target: str, line: str) -> None:
-        """Append one line to the target's ``log.txt``."""
-        with (self.target(target) / "log.txt").open("a", encoding="utf-8") as log:
-            log.write(line + "\n")
+    def run_folder(self, target: str, job_id: str) -> Path:
+        """``<target>/<job_id>``: where a job runs on the server or a site."""
+        return self.target(target) / job_id
+
+    def append(self, target: str, line: str, job_id: str = "") -> None:
+        """Append one line to the target's ``log.txt`` and, if the job has a run folder there, to its ``log.txt``."""
+        files = [self.target(target) / LOG_FILE]
+        if job_id and self.run_folder(target, job_id).is_dir():
+            files.append(self.run_folder(target, job_id) / LOG_FILE)
+        for path in files:
+            with path.open("a", encoding="utf-8") as log:
+                log.write(line + "\n")
+
+    def write_audit(self, line: str) -> None:
+        """Append one line to the server's ``audit.log``."""
+        with (self.server / AUDIT_FILE).open("a", encoding="utf-8") as audit:
+            audit.write(line + "\n")
+
+    def deploy(self, target: str, record: JobRecord, app_name: str, meta: dict[str, Any]) -> None:
+        """Create the job's run folder on ``target``: its app as ``app_<target>``, ``fl_app.txt``, ``meta.json``."""
+        folder = self.run_folder(target, record.job_id)
+        if folder.exists():
+            shutil.rmtree(folder)
+        app_dir = folder / f"app_{target}"
+        app_dir.mkdir(parents=True)
+        prefix = f"{record.meta.get('job_folder_name', '')}/{app_name}/"
+        for name, data in job_files(record.content).items():
+            relative = name[len(prefix) :]
+            if app_name and name.startswith(prefix) and ".." not in relative.split("/"):
+                path = app_dir / relative.lstrip("/")
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(data)
+        (folder / "fl_app.txt").write_text(app_name)
+        (folder / "meta.json").write_text(json.dumps(meta, indent=4))
+        (folder / LOG_FILE).write_text("")
+
+    def remove_run_folder(self, target: str, job_id: str) -> None:
+        """The server deletes a run folder once the job's workspace is saved to the job store."""
+        shutil.rmtree(self.run_folder(target, job_id), ignore_errors=True)
+
+    def unpack_download(self, job_id: str, data: bytes) -> Path:
+        """Unzip a download (``<job_id>/job/...``, ``<job_id>/workspace/...``) into the server's ``transfer/``."""
+        transfer = self.server / TRANSFER_DIR
+        folder = transfer / job_id
+        if folder.exists():
+            shutil.rmtree(folder)
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            archive.extractall(transfer)
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
+
+def deployed_meta(record: JobRecord, when: float) -> dict[str, Any]:
+    """The meta a participant gets with the app: still SUBMITTED, with the attempt that scheduled it."""
+    meta = dict(record.meta)
+    meta["status"] = RunStatus.SUBMITTED.value
+    meta["schedule_history"] = [*(meta.get("schedule_history") or []), f"{history_time(when)}: scheduled"]
+    meta["schedule_count"] = int(meta.get("schedule_count", 0)) + 1
+    meta["last_schedule_time"] = when
+    return meta
 
 
 class JobLogWriter:
-    """Writes FLARE-like log lines for job events into the server's and the sites' ``log.txt``."""
+    """Writes FLARE-like log lines for job events into the server's and the sites' ``log.txt``, and keeps the
+    jobs' run folders: created when a job is deployed, removed from the server when it finishes."""
 
     def __init__(self, workspaces: Workspaces) -> None:
         self.workspaces = workspaces
@@ -81,30 +234,41 @@ class JobLogWriter:
     def _line(self, when: float, identity: str, job_id: str, component: str, text: str, level: str = "INFO") -> str:
         return f"{log_time(when)} - {component} - {level} - [identity={identity}, run={job_id}]: {text}"
 
+    def _write(self, target: str, when: float, job_id: str, component: str, text: str, level: str = "INFO") -> None:
+        self.workspaces.append(target, self._line(when, target, job_id, component, text, level), job_id)
+
     def on_transition(self, record: JobRecord, old: RunStatus, new: RunStatus, when: float) -> None:
         job_id = record.job_id
-        write = self.workspaces.append
         if new is RunStatus.DISPATCHED:
-            write(SERVER_TARGET, self._line(when, SERVER_TARGET, job_id, "JobRunner", "job deployed"))
+            self._deploy(record, when)
+            self._write(SERVER_TARGET, when, job_id, "JobRunner", "job deployed")
         elif new is RunStatus.RUNNING:
-            write(SERVER_TARGET, self._line(when, SERVER_TARGET, job_id, "ServerRunner", "Server runner starting ..."))
+            self._write(SERVER_TARGET, when, job_id, "ServerRunner", "Server runner starting ...")
             for site in record.sites:
-                write(site, self._line(when, site, job_id, "ClientRunner", "client runner started"))
+                self._write(site, when, job_id, "ClientRunner", "client runner started")
         elif new.finished:
-            if new is RunStatus.FINISHED_EXECUTION_EXCEPTION:
-                text = f"Exception in workflow: {record.script.failure}"
-                write(SERVER_TARGET, self._line(when, SERVER_TARGET, job_id, "ServerRunner", text, "ERROR"))
-            text = f"Server runner finished with status {new.value}"
-            write(SERVER_TARGET, self._line(when, SERVER_TARGET, job_id, "ServerRunner", text))
-            if old is RunStatus.RUNNING:
-                for site in record.sites:
-                    write(site, self._line(when, site, job_id, "ClientRunner", "client runner finished"))
+            self._finish(record, old, new, when)
+
+    def _deploy(self, record: JobRecord, when: float) -> None:
+        meta = deployed_meta(record, when)
+        self.workspaces.deploy(SERVER_TARGET, record, record.app_name, meta)
+        for site in record.sites:
+            self.workspaces.deploy(site, record, record.site_apps.get(site, ""), meta)
+
+    def _finish(self, record: JobRecord, old: RunStatus, new: RunStatus, when: float) -> None:
+        job_id = record.job_id
+        if new is RunStatus.FINISHED_EXECUTION_EXCEPTION:
+            text = f"Exception in workflow: {record.script.failure}"
+            self._write(SERVER_TARGET, when, job_id, "ServerRunner", text, "ERROR")
+        self._write(SERVER_TARGET, when, job_id, "ServerRunner", f"Server runner finished with status {new.value}")
+        if old is RunStatus.RUNNING:
+            for site in record.sites:
+                self._write(site, when, job_id, "ClientRunner", "client runner finished")
+        self.workspaces.remove_run_folder(SERVER_TARGET, job_id)
 
     def on_round(self, record: JobRecord, number: int, when: float) -> None:
         job_id = record.job_id
         rounds = record.script.rounds
-        text = f"Round {number} started."
-        self.workspaces.append(SERVER_TARGET, self._line(when, SERVER_TARGET, job_id, "ScatterAndGather", text))
+        self._write(SERVER_TARGET, when, job_id, "ScatterAndGather", f"Round {number} started.")
         for site in record.sites:
-            line = f"Round {number}/{rounds}: got task assignment: name=train"
-            self.workspaces.append(site, self._line(when, site, job_id, "ClientRunner", line))
+            self._write(site, when, job_id, "ClientRunner", f"Round {number}/{rounds}: got task assignment: name=train")

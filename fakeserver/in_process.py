@@ -64,6 +64,8 @@ class InProcessTransport:
         except FrameTooLarge:
             reply = Reply().error(msg.REQUEST_TOO_LARGE.format(limit=server.max_request_bytes)).document()
             return parse_reply(reply.to_json() + "\x03", where)
+        except FramingError:
+            return parse_reply(Reply().error(msg.PROTOCOL_VIOLATION).document().to_json() + "\x03", where)
         response = server.respond(text, self._peer)
         if not response.complete:
             elapsed = time.monotonic() - started

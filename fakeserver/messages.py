@@ -379,3 +379,18 @@ START_APP_SERVER_ONLY_CLIENT = "start_app command only supports client app start
 START_APP_NOT_RUNNING = "Job: {job_id} is not running."
 START_APP_NOT_IN_JOB = "{names} are not in the job running list."
 START_APP_ALREADY_STARTED = "Client app already started."
+
+# --- workspaces, audit and cellnet details measured on a real 2.3.12 deployment -----------------------
+#: Every message header gets the time of its last send (``Cell._send_to_endpoint``).
+HDR_SEND_TIME = "cn__send_time"
+#: show_config_vars: what a 2.3.12 process has looked up (``simulate_unstable_network`` is read by the aio
+#: gRPC driver for each connection; ``subnet_heartbeat_interval`` only by a subnet heartbeat nobody starts).
+PROCESS_CONFIG_VARS: dict[str, object] = {
+    "max_message_size": 2144337904,
+    "backbone_conn_gen": 2,
+    "internal_conn_scheme": "tcp",
+    "allow_adhoc_conns": False,
+    "adhoc_conn_scheme": "tcp",
+    "use_aio_grpc": True,
+    "simulate_unstable_network": False,
+}

@@ -23,9 +23,11 @@ from flare_api.clock import Clock
 from flare_api.wire import (
     DEFAULT_MAX_BYTES,
     Document,
+    FrameTimeout,
     FrameTooLarge,
     FramingError,
     ItemType,
+    StreamClosed,
     encode_stream,
     join_request_text,
     parse_document,
@@ -404,7 +406,13 @@ class FakeFlareServer:
                 )
                 self.stats.read_failures += 1
                 return
-            except (FramingError, OSError):
+            except (StreamClosed, FrameTimeout, OSError):
+                self.stats.read_failures += 1
+                return
+            except FramingError:
+                # A whole request that is not UTF-8: FLARE's handler dies on the decode and hangs up; we
+                # answer with its protocol-violation reply instead, which says what went wrong.
+                self._send(sock, Reply().error(msg.PROTOCOL_VIOLATION).document())
                 self.stats.read_failures += 1
                 return
             response = self.respond(text, peer)

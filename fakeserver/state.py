@@ -5,9 +5,11 @@ Connections carry no state; every handler reads and writes this object while hol
 
 from __future__ import annotations
 
+import datetime
 import random
 import threading
 import traceback
+import uuid
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Optional
@@ -36,15 +38,27 @@ class ServerErrorRecord:
 
 
 AUDIT_RECORDS = 10_000
+#: Command lines FLARE's ``Auditor.add_event`` leaves out (compared with the whole, cut line).
+AUDIT_EXCLUDED_ACTIONS = frozenset({"scheduler.check_resource", "_check_session", "_commands", "__aux_command__"})
+#: FLARE's audit filter keeps at most this many characters of the command line.
+AUDIT_ACTION_CHARS = 100
+#: The user name of a command without a session (``_cert_login``, ``_login``): FLARE's ``?``.
+AUDIT_NO_USER = "?"
 
 
 @dataclass(frozen=True)
 class AuditRecord:
-    """One command that passed the session and authorization checks (FLARE's audit log line)."""
+    """One command that passed the session and authorization checks (a line of the server's ``audit.log``)."""
 
     time: float
     user: str
     command: str
+    event_id: str = ""
+
+    def line(self) -> str:
+        """FLARE's ``CommandAudit`` line: ``[E:<uuid>][T:<str(datetime.now())>][U:<user>][A:<command>]``."""
+        when = datetime.datetime.fromtimestamp(self.time)
+        return f"[E:{self.event_id}][T:{when}][U:{self.user}][A:{self.command}]"
 
 
 @dataclass
@@ -149,7 +163,15 @@ class ServerState:
             self.errors.append(ServerErrorRecord(command, exc, trace))
 
     def record_audit(self, user: str, command: str) -> None:
-        self.audit.append(AuditRecord(self.clock.time(), user, command[:100]))
+        """FLARE's audit filter: one ``audit.log`` line (and ``audit`` record) unless the action is excluded."""
+        action = command[:AUDIT_ACTION_CHARS]
+        if action in AUDIT_EXCLUDED_ACTIONS:
+            return
+        event_id = str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+        record = AuditRecord(self.clock.time(), user, action, event_id)
+        self.audit.append(record)
+        if self.workspaces is not None:
+            self.workspaces.write_audit(record.line())
 
     def reset(self) -> None:
         """Forget sessions, jobs, sites, audit and errors; rewind a virtual clock; reseed ids."""

@@ -27,6 +27,7 @@ from typing import Any, Callable, Optional
 
 from .. import messages as msg
 from ..dispatch import CommandSpec, Request
+from ..federation import participant_pid
 from ..reply import Reply
 from ..state import ServerState
 
@@ -248,35 +249,64 @@ def handle_url_use(request: Request, reply: Reply) -> None:
 
 # ------------------------------------------------------------------------------------------ route
 def _hops(net: Network, source: str, target: str) -> list[str]:
+    """The cells that send a message on its way: the origin, and the server when it forwards."""
     return [source] if net.connected(source, target) else [source, SERVER_CELL]
 
 
-def _message_headers(net: Network, rid: str, source: str, target: str, msg_type: str, now: float) -> dict[str, Any]:
+#: Loopback timings seen on a real deployment: route stamp to send, one leg, arrival of a request to its reply.
+_SEND_DELAY = 0.0001
+_LEG_SECONDS = 0.002
+_REPLY_DELAY = 0.0001
+
+
+def _travel(hops: list[str], destination: str, start: float) -> tuple[list[list[Any]], float, float]:
+    """``cn__route`` of a message that leaves at ``start``: each sender, then the destination (each with the
+    time it stamped), the time of the last send, and the arrival."""
+    route: list[list[Any]] = []
+    when = sent = start
+    for hop in hops:
+        route.append([hop, when])
+        sent = when + _SEND_DELAY
+        when = sent + _LEG_SECONDS
+    route.append([destination, when])
+    return route, sent, when
+
+
+def _message_headers(
+    net: Network, rid: str, source: str, target: str, msg_type: str, start: float
+) -> tuple[dict[str, Any], float]:
+    """The headers ``target`` sees of a message ``source`` sent at ``start``, and when it arrived."""
     hops = _hops(net, source, target)
-    return {
+    route, sent, arrived = _travel(hops, target, start)
+    headers = {
         msg.HDR_REQ_ID: rid,
         msg.HDR_CHANNEL: msg.NET_CHANNEL,
         msg.HDR_TOPIC: msg.NET_TOPIC_ROUTE,
         msg.HDR_ORIGIN: source,
         msg.HDR_FROM: hops[-1],
         msg.HDR_MSG_TYPE: msg_type,
-        msg.HDR_ROUTE: [[hop, now] for hop in hops],
+        msg.HDR_ROUTE: route,
         msg.HDR_DESTINATION: target,
         msg.HDR_TO: target,
+        msg.HDR_SEND_TIME: sent,
     }
+    return headers, arrived
 
 
 def route_headers(net: Network, source: str, target: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """What the target saw of the route request, and what ``source`` saw of the target's reply."""
     now = net.state.clock.time()
     rid = str(uuid.uuid5(uuid.NAMESPACE_URL, f"route:{source}:{target}:{now}"))
+    sent, arrived = _message_headers(net, rid, source, target, msg.MSG_TYPE_REQ, now)
     request = {
-        **_message_headers(net, rid, source, target, msg.MSG_TYPE_REQ, now),
+        **sent,
         msg.HDR_REPLY_EXPECTED: True,
         msg.HDR_WAIT_UNTIL: now + 1.0,
         msg.HDR_OPTIONAL: False,
     }
-    reply = {**_message_headers(net, rid, target, source, msg.MSG_TYPE_REPLY, now), msg.HDR_RETURN_CODE: msg.RC_OK}
+    answer, _ = _message_headers(net, rid, target, source, msg.MSG_TYPE_REPLY, arrived + _REPLY_DELAY)
+    # The reply copies the request's ``cn__optional`` (``Cell._process_received_msg``).
+    reply = {**answer, msg.HDR_OPTIONAL: False, msg.HDR_RETURN_CODE: msg.RC_OK}
     return request, reply
 
 
@@ -523,7 +553,7 @@ def handle_show_comm_config(request: Request, reply: Reply) -> None:
 
 def handle_show_config_vars(request: Request, reply: Reply) -> None:
     """``show_config_vars <target>``: the config variables the cell's process has looked up."""
-    _with_target(request, reply, lambda cell: reply.dictionary(dict(msg.CONFIG_VARS)))
+    _with_target(request, reply, lambda cell: reply.dictionary(dict(msg.PROCESS_CONFIG_VARS)))
 
 
 def handle_process_info(request: Request, reply: Reply) -> None:
@@ -532,7 +562,7 @@ def handle_process_info(request: Request, reply: Reply) -> None:
 
 
 def process_table(cell: Cell) -> dict[str, Any]:
-    pid = 1000 + zlib.crc32(cell.site.encode("utf-8")) % 60000
+    pid = participant_pid(cell.site)  # the ``pid.fl`` of the participant's workspace
     rows = [
         [msg.PROCESS_ID, str(pid)],
         [msg.PROCESS_MEMORY, str(msg.PROCESS_MAXRSS)],

@@ -254,6 +254,8 @@ def handle_download_job(request: Request, reply: Reply) -> None:
         url = state.config.download_job_url + job_id
         reply.string(msg.DOWNLOAD_URL_MARKER + url, _ok(job_id=job_id, job_download_url=url))
         return
+    if state.workspaces is not None:  # FLARE unzips the job into <server>/transfer/<job_id>, then zips that folder
+        state.workspaces.unpack_download(record.job_id, data)
     reply.string(base64.b64encode(data).decode("ascii"), _ok(job_id=job_id))
 
 

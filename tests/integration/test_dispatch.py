@@ -281,3 +281,11 @@ def test_tls_is_at_least_1_2_with_client_certificates_required(flare: FakeFlareS
     context = flare.provisioned.client_ssl_context(ADMIN)
     with socket.create_connection(flare.address, timeout=5) as plain, context.wrap_socket(plain) as sock:
         assert sock.version() in ("TLSv1.2", "TLSv1.3")
+
+
+def test_request_that_is_not_utf8_gets_a_protocol_violation(flare: FakeFlareServer) -> None:
+    (doc,) = _send_raw(flare, b'{"data": [{"type": "command", "data": "\x80"}]}\x03\x04')
+    assert doc.endswith(PROTOCOL_VIOLATION)
+    (doc,) = _send_raw(flare, b"\x80\x04")
+    assert doc.endswith(PROTOCOL_VIOLATION)
+    assert flare.errors == []

@@ -48,7 +48,14 @@ ROLES = {
 }
 CAT_B = "     1\t{t}\n     2\talpha one\n     3\tbeta two\n\n\n     4\tgamma three\n     5\tsay hello world"
 NOTES = "alpha one\nbeta two\n\n\ngamma three\nsay hello world\n"
-WORKSPACE_LISTING = "local\nlog.txt\nstartup"
+WORKSPACE_LISTING = "audit.log\ndaemon_pid.fl\nlocal\nlog.txt\npid.fl\nreadme.txt\nstart.out\nstartup\ntransfer"
+STARTUP_LISTING = {
+    "server": "fed_server.json\nrootCA.pem\nserver.crt\nserver.key\nserver.pfx\nsignature.json\nstart.sh\nstop_fl.sh\n"
+    "sub_start.sh",
+    "client": "client.crt\nclient.key\nclient.pfx\nfed_client.json\nrootCA.pem\nsignature.json\nstart.sh\nstop_fl.sh\n"
+    "sub_start.sh",
+}
+LOCAL_LISTING = "authorization.json.default\nlog.config.default\nprivacy.json.sample\nresources.json.default"
 
 
 def allowed(user: str, target: str) -> bool:
@@ -170,9 +177,9 @@ def test_pwd_is_the_targets_workspace_folder(flare: FakeFlareServer, token: str,
 @pytest.mark.parametrize("target", list(ORGS))
 def test_ls_lists_the_targets_workspace(flare: FakeFlareServer, token: str, target: str) -> None:
     assert_output(raw(flare, f"ls {target}", token), WORKSPACE_LISTING)
-    startup = "fed_server.json" if target == "server" else "fed_client.json"
-    assert_output(raw(flare, f"ls {target} startup", token), f"{startup}\nreadme.txt")
-    assert_output(raw(flare, f"ls {target} -a local", token), ".\n..\nresources.json.default")
+    startup = STARTUP_LISTING["server" if target == "server" else "client"]
+    assert_output(raw(flare, f"ls {target} startup", token), startup)
+    assert_output(raw(flare, f"ls {target} -a local", token), ".\n..\n" + LOCAL_LISTING)
 
 
 @pytest.mark.parametrize("target", list(ORGS))
@@ -282,7 +289,7 @@ def test_unregistered_site_is_an_invalid_client(flare: FakeFlareServer, token: s
 def test_silent_site_times_out(flare: FakeFlareServer, token: str) -> None:
     flare.sites.silence("site-1")
     assert_error(raw(flare, "tail site-1 log.txt", token), msg.SHELL_NO_REPLY)
-    assert_output(raw(flare, "ls site-2 startup", token), "fed_client.json\nreadme.txt")
+    assert_output(raw(flare, "ls site-2 startup", token), STARTUP_LISTING["client"])
 
 
 def test_member_gets_argument_errors_before_any_authorization(flare: FakeFlareServer) -> None:
@@ -566,10 +573,11 @@ def test_site_exception_raises(flare: FakeFlareServer, flare_session: Session) -
 def test_text_that_merely_mentions_denials_is_returned(flare: FakeFlareServer, flare_session: Session) -> None:
     """FLARE's client would raise on any "not authorized"/"invalid client" in the output; we match the exact form."""
     text = "user 'bob' is not authorized for 'submit_job'\ninvalid client: x\nsession_inactive"
-    (flare.sites.workspace("server") / "audit.log").write_text(text + "\n")
-    assert flare_session.cat_target("server", file="audit.log") == text
-    assert flare_session.grep_target("server", pattern="bob", file="audit.log") == text.splitlines()[0]
-    assert flare_session.do_command("cat server audit.log", raise_errors=False)["status"] == "ERROR_INACTIVE_SESSION"
+    (flare.sites.workspace("server") / "messages.log").write_text(text + "\n")
+    assert flare_session.cat_target("server", file="messages.log") == text
+    assert flare_session.grep_target("server", pattern="bob", file="messages.log") == text.splitlines()[0]
+    reply = flare_session.do_command("cat server messages.log", raise_errors=False)
+    assert reply["status"] == "ERROR_INACTIVE_SESSION"
 
 
 @pytest.mark.parametrize("user", ["member@nvidia.com", "lead@other.org"])

@@ -1008,11 +1008,11 @@ def test_route(flare: FakeFlareServer) -> None:
     assert strings(reply) == ["Route Info from site-1 to site-2", "Request Headers:", "Reply Headers:"]
     request, answer = reply.items[2].data, reply.items[4].data
     assert request["cn__origin"] == "site-1" and request["cn__destination"] == "site-2"
-    assert [hop for hop, _ in request["cn__route"]] == ["site-1", "server"]  # forwarded by the server
+    assert [hop for hop, _ in request["cn__route"]] == ["site-1", "server", "site-2"]  # forwarded by the server
     assert request["cn__from"] == "server" and request["cn__topic"] == "route"
     assert answer["cn__return_code"] == "ok" and answer["cn__req_id"] == request["cn__req_id"]
     direct = raw(flare, "route site-1", token).items[2].data
-    assert [hop for hop, _ in direct["cn__route"]] == ["server"]
+    assert [hop for hop, _ in direct["cn__route"]] == ["server", "site-1"]
 
 
 def test_route_errors(flare: FakeFlareServer) -> None:
