@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Starts the provisioned server and both clients with their own startup/start.sh, in the background.
 # Each participant's console output goes to <workspace>/start.out; FLARE's own log is <workspace>/log.txt.
-# Then waits (with a deadline) until both clients are registered, using flare_api's get_system_info.
+# The sites start one after the other, each after the previous one registered, so the server lists them in
+# the same order as the fake does (site-1, site-2); then waits until both are registered (flare_api only).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 export PATH="$RF_VENV/bin:$PATH"   # the provisioned sub_start.sh runs `python3`
@@ -12,7 +13,11 @@ for p in localhost site-1 site-2; do
   fi
   (cd "$ws" && nohup bash startup/start.sh > "$ws/start.out" 2>&1 < /dev/null)
   echo "started $p"
-  [ "$p" = localhost ] && sleep 8   # let the server bind before the clients try to register
+  case "$p" in
+    localhost) sleep 8 ;;   # let the server bind before the clients try to register
+    site-1) "$RF_VENV/bin/python" "$(dirname "${BASH_SOURCE[0]}")/wait_ready.py" --kit "$RF_PROD/admin@nvidia.com" \
+              --clients site-1 --deadline "${RF_READY_DEADLINE:-180}" ;;
+  esac
 done
 "$RF_VENV/bin/python" "$(dirname "${BASH_SOURCE[0]}")/wait_ready.py" --kit "$RF_PROD/admin@nvidia.com" \
   --clients site-1 site-2 --deadline "${RF_READY_DEADLINE:-180}"
