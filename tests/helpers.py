@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Optional
+import os
+import subprocess
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from typing import Any, Optional
+from unittest import mock
 
 from fakeserver import FakeFlareServer
 from flare_api.transport import Transport
@@ -37,3 +42,19 @@ def login(server: FakeFlareServer, user: str = ADMIN) -> str:
 def wire(reply: Document) -> list[dict]:
     """The reply's items as they were on the wire."""
     return [item.to_json() for item in reply.items]
+
+
+@contextmanager
+def no_processes() -> Iterator[None]:
+    """Make every way of starting a process fail loudly (the fake must never run anything)."""
+
+    def refuse(*_args: Any, **_kwargs: Any) -> Any:
+        raise AssertionError("the fake server started a process")
+
+    targets = [(subprocess, "Popen"), (os, "system"), (os, "popen"), (os, "fork"), (os, "forkpty")]
+    targets += [(os, name) for name in dir(os) if name.startswith(("exec", "spawn", "posix_spawn"))]
+    with ExitStack() as stack:
+        for module, name in targets:
+            if hasattr(module, name):
+                stack.enter_context(mock.patch.object(module, name, refuse))
+        yield

@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from fakeserver import FakeFlareServer
+from flare_api import Session, new_secure_session
+
+ADMIN = "admin@nvidia.com"
 
 REQUIRED = os.environ.get("FLARE_HARNESS_CONTRACT") == "1"
 
@@ -35,6 +39,27 @@ def nvflare_api():
 
     assert nvflare.__version__.startswith("2.3."), nvflare.__version__
     return flare_api
+
+
+@pytest.fixture(scope="module")
+def contract_server(real_clock_server: FakeFlareServer) -> FakeFlareServer:
+    """The server ``real``/``ours`` talk to; a module overrides it to use another one."""
+    return real_clock_server
+
+
+@pytest.fixture(scope="module")
+def real(nvflare_api: Any, contract_server: FakeFlareServer) -> Iterator[Any]:
+    """The real nvflare client, logged in as the project admin."""
+    session = nvflare_api.new_secure_session(ADMIN, str(contract_server.startup_kit(ADMIN)), timeout=15.0)
+    yield session
+    session.close()
+
+
+@pytest.fixture(scope="module")
+def ours(contract_server: FakeFlareServer) -> Iterator[Session]:
+    """Our client, logged in as the project admin on the same server."""
+    with new_secure_session(ADMIN, contract_server.startup_kit(ADMIN), timeout=15.0) as session:
+        yield session
 
 
 @pytest.fixture(scope="module")

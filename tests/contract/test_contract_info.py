@@ -23,19 +23,6 @@ MEMBER = "member@nvidia.com"
 HANGS = JobScript(queued=0.05, deploying=0.05, running=Phase.never(), round_seconds=3600.0)
 
 
-@pytest.fixture(scope="module")
-def real(nvflare_api, real_clock_server: FakeFlareServer):
-    session = nvflare_api.new_secure_session(ADMIN, str(real_clock_server.startup_kit(ADMIN)), timeout=15.0)
-    yield session
-    session.close()
-
-
-@pytest.fixture(scope="module")
-def ours(real_clock_server: FakeFlareServer) -> Iterator[Session]:
-    with new_secure_session(ADMIN, real_clock_server.startup_kit(ADMIN), timeout=15.0) as session:
-        yield session
-
-
 @pytest.fixture
 def job_id(real_clock_server: FakeFlareServer, ours: Session) -> Iterator[str]:
     """A job running on both sites until the test ends; every site answering again afterwards."""

@@ -20,8 +20,6 @@ from flare_api import (
     JobNotDone,
     JobNotFound,
     MonitorReturnCode,
-    Session,
-    new_secure_session,
 )
 from tests.jobfolders import write_job
 
@@ -30,24 +28,17 @@ FAST = JobScript(queued=Phase.after(0.05), deploying=Phase.after(0.05), running=
 
 
 @pytest.fixture(scope="module")
+def contract_server(fast_server: FakeFlareServer) -> FakeFlareServer:
+    """This module's real/ours sessions use the fast-script server."""
+    return fast_server
+
+
+@pytest.fixture(scope="module")
 def fast_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeFlareServer]:
     """Real clock, short phases: the real client sleeps in real time."""
     with FakeFlareServer(workspace=tmp_path_factory.mktemp("kits"), default_script=FAST) as server:
         yield server
         server.raise_errors()
-
-
-@pytest.fixture(scope="module")
-def real(nvflare_api, fast_server: FakeFlareServer):
-    session = nvflare_api.new_secure_session(ADMIN, str(fast_server.startup_kit(ADMIN)), timeout=15.0)
-    yield session
-    session.close()
-
-
-@pytest.fixture(scope="module")
-def ours(fast_server: FakeFlareServer) -> Iterator[Session]:
-    with new_secure_session(ADMIN, fast_server.startup_kit(ADMIN), timeout=15.0) as session:
-        yield session
 
 
 def _job_copy(tmp_path: Path, name: str = "hello-numpy") -> str:

@@ -21,19 +21,6 @@ ADMIN = "admin@nvidia.com"
 LEAD = "lead@nvidia.com"
 
 
-@pytest.fixture(scope="module")
-def real(nvflare_api: Any, real_clock_server: FakeFlareServer) -> Iterator[Any]:
-    session = nvflare_api.new_secure_session(ADMIN, str(real_clock_server.startup_kit(ADMIN)), timeout=15.0)
-    yield session
-    session.close()
-
-
-@pytest.fixture(scope="module")
-def ours(real_clock_server: FakeFlareServer) -> Iterator[Session]:
-    with new_secure_session(ADMIN, real_clock_server.startup_kit(ADMIN), timeout=15.0) as session:
-        yield session
-
-
 @pytest.fixture
 def running(real_clock_server: FakeFlareServer, ours: Session) -> Iterator[str]:
     real_clock_server.jobs.script_next(JobScript.hangs())

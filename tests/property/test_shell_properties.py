@@ -8,11 +8,7 @@ from __future__ import annotations
 import os
 import subprocess
 import uuid
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Any
-from unittest import mock
 
 import pytest
 from hypothesis import example, given
@@ -28,6 +24,7 @@ from fakeserver.shell import (
     run,
     validate,
 )
+from tests.helpers import no_processes
 
 SECRET = "TOPSECRET-" + uuid.uuid4().hex
 OUTSIDE_NAME = "OUTSIDE-ONLY-NAME.txt"
@@ -66,22 +63,6 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for name, target in links.items():
         (root / name).symlink_to(target)
     return root
-
-
-@contextmanager
-def no_processes() -> Iterator[None]:
-    """Make every way of starting a process fail loudly."""
-
-    def refuse(*_args: Any, **_kwargs: Any) -> Any:
-        raise AssertionError("the shell emulation started a process")
-
-    targets = [(subprocess, "Popen"), (os, "system"), (os, "popen"), (os, "fork"), (os, "forkpty")]
-    targets += [(os, name) for name in dir(os) if name.startswith(("exec", "spawn", "posix_spawn"))]
-    with ExitStack() as stack:
-        for module, name in targets:
-            if hasattr(module, name):
-                stack.enter_context(mock.patch.object(module, name, refuse))
-        yield
 
 
 def test_no_processes_guard_works() -> None:

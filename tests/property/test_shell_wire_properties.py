@@ -11,12 +11,8 @@ from __future__ import annotations
 import os
 import subprocess
 import uuid
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-from unittest import mock
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
@@ -25,7 +21,7 @@ from hypothesis import strategies as st
 from fakeserver import FakeFlareServer
 from fakeserver import messages as msg
 from flare_api.wire import Document, ItemType, join_command_line
-from tests.helpers import login
+from tests.helpers import login, no_processes
 
 pytestmark = pytest.mark.fake_flare_only
 
@@ -51,22 +47,6 @@ class Federation:
         reply = self.server.in_process_transport("admin@nvidia.com").request(line, self.token)
         assert reply is not None, line
         return reply
-
-
-@contextmanager
-def no_processes() -> Iterator[None]:
-    """Make every way of starting a process fail loudly."""
-
-    def refuse(*_args: Any, **_kwargs: Any) -> Any:
-        raise AssertionError("a shell command started a process")
-
-    targets = [(subprocess, "Popen"), (os, "system"), (os, "popen"), (os, "fork"), (os, "forkpty")]
-    targets += [(os, name) for name in dir(os) if name.startswith(("exec", "spawn", "posix_spawn"))]
-    with ExitStack() as stack:
-        for module, name in targets:
-            if hasattr(module, name):
-                stack.enter_context(mock.patch.object(module, name, refuse))
-        yield
 
 
 @pytest.fixture
