@@ -1,16 +1,16 @@
 """fakeserver: an in-process fake NVIDIA FLARE 2.3 admin server for fast, offline, deterministic tests.
 
-from fakeserver import FakeFlareServer
+from . import FakeFlareServer
 with FakeFlareServer() as server:
     kit = server.startup_kit("admin@nvidia.com")
 """
 
 from __future__ import annotations
 
-from .faults import FaultKind
-from .job_script import JobScript, Phase, RunStatus
+from .model.job_script import JobScript, Phase, RunStatus
 from .provision import DEFAULT_PROJECT, AdminUser, Project, ProvisionedProject, Site, provision
 from .server import FakeFlareServer, FakeServerError, ServerNotRunning
+from .serving.faults import FaultKind
 
 __all__ = [
     "DEFAULT_PROJECT",

@@ -10,7 +10,7 @@ from typing import Optional, TextIO
 from flare_api import Session, VirtualClock, new_secure_session
 
 from .example_jobs import example_job
-from .job_script import JobScript, Phase
+from .model.job_script import JobScript, Phase
 from .server import FakeFlareServer
 
 #: The demo job: queued 1 s, deploying 3 s, then ten (virtual) minutes of training.

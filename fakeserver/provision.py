@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import trustme
 from cryptography import x509
@@ -27,7 +27,22 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from .authz import DEFAULT_POLICY
+from .model.policy import DEFAULT_POLICY
+from .model.project import (
+    DEFAULT_ADMINS,
+    DEFAULT_PROJECT,
+    DEFAULT_SITES,
+    ROLES,
+    AdminUser,
+    Project,
+    ProvisionError,
+    Site,
+    UnknownNameError,
+    check_host,
+    check_port,
+    unknown_name,
+    validate_project,
+)
 
 __all__ = [
     "DEFAULT_ADMINS",
@@ -49,7 +64,6 @@ __all__ = [
     "validate_project",
 ]
 
-ROLES = ("project_admin", "org_admin", "lead", "member")
 # PKCS#9 unstructuredName, where FLARE stores an admin's role; spelled out because older
 # cryptography releases lack NameOID.UNSTRUCTURED_NAME.
 UNSTRUCTURED_NAME_OID = x509.ObjectIdentifier("1.2.840.113549.1.9.2")
@@ -57,8 +71,6 @@ UNSTRUCTURED_NAME_OID = x509.ObjectIdentifier("1.2.840.113549.1.9.2")
 KEY_SIZE = 2048
 VALIDITY_DAYS = 360
 CLOCK_SKEW = datetime.timedelta(days=1)
-_MAX_NAME_LEN = 64  # RFC 5280 upper bound for commonName and organizationName
-_UNSAFE_FOLDER_CHARS = frozenset('/\\:*?"<>|')
 
 
 def default_authorization() -> dict[str, Any]:
@@ -81,168 +93,6 @@ to transfer/. The key is unencrypted: do not reuse this kit outside a test envir
 """
 
 
-class ProvisionError(ValueError):
-    """A project definition or endpoint cannot be provisioned; the message names the bad value."""
-
-
-class UnknownNameError(KeyError):
-    """A user or site name lookup failed; str() is the plain message rather than KeyError's repr."""
-
-    def __str__(self) -> str:
-        return str(self.args[0]) if self.args else ""
-
-
-@dataclass(frozen=True)
-class AdminUser:
-    """An admin console user; name is an email and becomes the certificate CN and kit folder."""
-
-    name: str
-    org: str
-    role: str
-
-
-@dataclass(frozen=True)
-class Site:
-    """A federated-learning client site known to the project."""
-
-    name: str
-    org: str
-
-
-DEFAULT_SITES: tuple[Site, ...] = (Site("site-1", "nvidia"), Site("site-2", "other"))
-DEFAULT_ADMINS: tuple[AdminUser, ...] = (
-    AdminUser("admin@nvidia.com", "nvidia", "project_admin"),
-    AdminUser("orgadmin@nvidia.com", "nvidia", "org_admin"),
-    AdminUser("lead@nvidia.com", "nvidia", "lead"),
-    AdminUser("lead@other.org", "other", "lead"),
-    AdminUser("member@nvidia.com", "nvidia", "member"),
-)
-
-
-def _unknown(kind: str, name: str, known: Iterable[str]) -> UnknownNameError:
-    """Build the lookup error naming the missing entry and the known ones."""
-    return UnknownNameError(f"unknown {kind} {name!r}; known {kind}s: {', '.join(sorted(known)) or '(none)'}")
-
-
-@dataclass(frozen=True)
-class Project:
-    """What to provision: the server, its endpoint, the client sites and the admin users."""
-
-    name: str = "flare_harness"
-    server_name: str = "localhost"
-    server_org: str = "nvidia"
-    host: str = "127.0.0.1"
-    fl_port: int = 8002
-    admin_port: int = 8003
-    sites: tuple[Site, ...] = DEFAULT_SITES
-    admins: tuple[AdminUser, ...] = DEFAULT_ADMINS
-
-    def admin(self, name: str) -> AdminUser:
-        """Return the admin user called name, or raise UnknownNameError listing the known users."""
-        for user in self.admins:
-            if user.name == name:
-                return user
-        raise _unknown("admin user", name, (u.name for u in self.admins))
-
-    def site(self, name: str) -> Site:
-        """Return the site called name, or raise UnknownNameError listing the known sites."""
-        for site in self.sites:
-            if site.name == name:
-                return site
-        raise _unknown("site", name, (s.name for s in self.sites))
-
-
-DEFAULT_PROJECT = Project()
-
-
-def _check_text(what: str, value: object) -> str:
-    """Require a non-empty, printable, trimmed string of at most 64 characters (a valid X.509 name)."""
-    if not isinstance(value, str):
-        raise ProvisionError(f"{what} must be a string, got {value!r}")
-    if not value:
-        raise ProvisionError(f"{what} must not be empty")
-    if value != value.strip():
-        raise ProvisionError(f"{what} {value!r} has leading or trailing whitespace")
-    if not value.isprintable():
-        raise ProvisionError(f"{what} {value!r} contains control characters")
-    if len(value) > _MAX_NAME_LEN:
-        raise ProvisionError(f"{what} {value!r} is longer than {_MAX_NAME_LEN} characters")
-    return value
-
-
-def _check_folder_name(what: str, value: object) -> str:
-    """Require a name that is safe as a single folder name on POSIX and Windows."""
-    name = _check_text(what, value)
-    if name in (".", ".."):
-        raise ProvisionError(f"{what} {name!r} is not usable as a folder name")
-    bad = sorted(set(name) & _UNSAFE_FOLDER_CHARS)
-    if bad:
-        raise ProvisionError(f"{what} {name!r} contains characters unsafe in a folder name: {''.join(bad)!r}")
-    return name
-
-
-def _check_port(what: str, value: object) -> int:
-    """Require a TCP port number in 1..65535."""
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
-        raise ProvisionError(f"{what} must be an integer in 1..65535, got {value!r}")
-    return value
-
-
-def _check_host(value: object) -> str:
-    """Require a host usable inside FLARE's colon-separated sp_end_point."""
-    host = _check_text("host", value)
-    if ":" in host or any(ch.isspace() for ch in host):
-        raise ProvisionError(
-            f"host {host!r} must not contain ':' or whitespace (sp_end_point is host:port:port)"
-        )
-    return host
-
-
-def _check_email(value: str) -> None:
-    """FLARE admin names are emails: exactly one '@' with text on both sides and no whitespace."""
-    local, _, domain = value.partition("@")
-    if not local or not domain or "@" in domain or any(ch.isspace() for ch in value):
-        raise ProvisionError(f"admin name {value!r} is not an email address")
-
-
-def validate_project(project: Project) -> None:
-    """Raise ProvisionError for the first problem in project; provision() calls this first."""
-    if not isinstance(project, Project):
-        raise ProvisionError(f"expected a Project, got {project!r}")
-    _check_text("project name", project.name)
-    _check_folder_name("server name", project.server_name)
-    _check_text(f"org of server {project.server_name!r}", project.server_org)
-    _check_host(project.host)
-    _check_port("fl_port", project.fl_port)
-    _check_port("admin_port", project.admin_port)
-    if project.fl_port == project.admin_port:
-        raise ProvisionError(f"fl_port and admin_port must differ, both are {project.fl_port}")
-    if not isinstance(project.sites, tuple) or not all(isinstance(s, Site) for s in project.sites):
-        raise ProvisionError(f"sites must be a tuple of Site, got {project.sites!r}")
-    if not isinstance(project.admins, tuple) or not all(isinstance(a, AdminUser) for a in project.admins):
-        raise ProvisionError(f"admins must be a tuple of AdminUser, got {project.admins!r}")
-    if not project.admins:
-        raise ProvisionError("project defines no admin users")
-    # Participant names share one namespace (and, on case-insensitive file systems, one folder space).
-    seen = {project.server_name.casefold(): f"server {project.server_name!r}"}
-    participants = [("site", s.name, s.org) for s in project.sites]
-    participants += [("admin", a.name, a.org) for a in project.admins]
-    for kind, name, org in participants:
-        _check_folder_name(f"{kind} name", name)
-        _check_text(f"org of {kind} {name!r}", org)
-        label = f"{kind} {name!r}"
-        clash = seen.get(name.casefold())
-        if clash is not None:
-            raise ProvisionError(f"duplicate name: {label} clashes with {clash}")
-        seen[name.casefold()] = label
-    for user in project.admins:
-        _check_email(user.name)
-        if user.role not in ROLES:
-            raise ProvisionError(
-                f"unknown role {user.role!r} for admin {user.name!r}; expected one of {ROLES}"
-            )
-
-
 @dataclass(frozen=True)
 class _Signer:
     """The CA certificate and key, parsed once so every leaf is signed without re-loading PEM."""
@@ -255,9 +105,7 @@ class _Signer:
         """Load a trustme CA through its public PEM accessors."""
         key = serialization.load_pem_private_key(ca.private_key_pem.bytes(), password=None)
         if not isinstance(key, rsa.RSAPrivateKey):
-            raise ProvisionError(
-                "the CA must have an RSA key: create it with trustme.CA(key_type=KeyType.RSA)"
-            )
+            raise ProvisionError("the CA must have an RSA key: create it with trustme.CA(key_type=KeyType.RSA)")
         return cls(x509.load_pem_x509_certificate(ca.cert_pem.bytes()), key)
 
     def authority_key_id(self) -> x509.AuthorityKeyIdentifier:
@@ -386,9 +234,7 @@ def _server_leaf(signer: _Signer, project: Project, key: rsa.RSAPrivateKey) -> x
         x509.NameAttribute(NameOID.COMMON_NAME, project.server_name),
         x509.NameAttribute(NameOID.ORGANIZATION_NAME, project.server_org),
     ]
-    return _issue_leaf(
-        signer, key, subject, sans, [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]
-    )
+    return _issue_leaf(signer, key, subject, sans, [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH])
 
 
 def _sp_end_point(host: str, fl_port: int, admin_port: int) -> str:
@@ -516,7 +362,7 @@ class ProvisionedProject:
         try:
             return self.kits[user]
         except KeyError:
-            raise _unknown("admin user", user, self.kits) from None
+            raise unknown_name("admin user", user, self.kits) from None
 
     def server_ssl_context(self) -> ssl.SSLContext:
         """Server-side mutual-TLS context: requires a client certificate issued by this project's CA."""
@@ -540,10 +386,10 @@ class ProvisionedProject:
 
         fl_port=None keeps each kit's current FL port. Only the files change, not self.project.
         """
-        _check_host(host)
-        _check_port("admin_port", admin_port)
+        check_host(host)
+        check_port("admin_port", admin_port)
         if fl_port is not None:
-            _check_port("fl_port", fl_port)
+            check_port("fl_port", fl_port)
         for root in self.kits.values():
             path = root / "startup" / "fed_admin.json"
             config = json.loads(path.read_text(encoding="utf-8"))
@@ -563,9 +409,7 @@ def _generate(project: Project) -> tuple[trustme.CA, rsa.RSAPrivateKey, list[rsa
         return ca_future.result(), keys[0], keys[1:]
 
 
-def provision(
-    project: Project = DEFAULT_PROJECT, workspace: str | os.PathLike[str] = "certs"
-) -> ProvisionedProject:
+def provision(project: Project = DEFAULT_PROJECT, workspace: str | os.PathLike[str] = "certs") -> ProvisionedProject:
     """Validate project and (re)write the server kit and every admin kit under workspace.
 
     Existing kits are overwritten; other files in workspace (e.g. a README) are left alone.

@@ -12,10 +12,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Optional, Union
 
-from .job_script import JobScript, RunStatus
-from .jobs import JobRecord, JobStore
-from .sites import SiteState
-from .state import ServerState
+from .model.job_script import JobScript, RunStatus
+from .model.jobs import JobRecord, JobStore
+from .model.sites import SiteState
+from .model.state import ServerState
 
 
 class Jobs:
@@ -100,7 +100,7 @@ class Jobs:
         group and key replaces the earlier one. ``show_errors <id> server`` shows the server's errors; FLARE
         2.3.12 sites never report theirs (they answer ``{}``), but ``reset_errors <id> client`` clears them.
         """
-        from .jobs import SERVER_SITE, JobStoreError, history_time
+        from .model.jobs import SERVER_SITE, JobStoreError, history_time
 
         if key not in self.ERROR_KEYS:
             raise ValueError(f"key must be one of {', '.join(self.ERROR_KEYS)}, got {key!r}")

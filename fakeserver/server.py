@@ -36,20 +36,20 @@ from flare_api.wire import (
     split_command_line,
 )
 
-from . import messages as msg
-from .authz import DEFAULT_POLICY, Policy
 from .commands import build_registry
-from .dispatch import Dispatcher, PeerIdentity
-from .faults import Fault, FaultKind, FaultPlan
-from .federation import Workspaces
-from .in_process import InProcessTransport
-from .job_script import JobScript
+from .model.job_script import JobScript
+from .model.policy import DEFAULT_POLICY, Policy
+from .model.sessions import DEFAULT_IDLE_TIMEOUT
+from .model.state import ServerConfig, ServerErrorRecord, ServerState
+from .model.workspaces import Workspaces
+from .pipeline.dispatch import Dispatcher, PeerIdentity
+from .pipeline.reply import Reply
 from .poc_kit import write_poc_admin_kit
+from .protocol import messages as msg
 from .provision import DEFAULT_PROJECT, Project, ProvisionedProject, provision
-from .reply import Reply
 from .scenario import Jobs, Sites
-from .sessions import DEFAULT_IDLE_TIMEOUT
-from .state import ServerConfig, ServerErrorRecord, ServerState
+from .serving.faults import Fault, FaultKind, FaultPlan
+from .serving.in_process import InProcessTransport
 
 if TYPE_CHECKING:
     from flare_api import Session
@@ -109,9 +109,7 @@ class FakeFlareServer:
         if max_connections < 1:
             raise ValueError(f"max_connections must be at least 1, got {max_connections!r}")
         if provisioned is not None and provisioned.project != project and project is not DEFAULT_PROJECT:
-            raise ValueError(
-                "pass either a project or an already provisioned project, not two different ones"
-            )
+            raise ValueError("pass either a project or an already provisioned project, not two different ones")
         self.project = provisioned.project if provisioned is not None else project
         self.host = host
         self._requested_port = port
@@ -215,9 +213,7 @@ class FakeFlareServer:
     def __enter__(self) -> FakeFlareServer:
         return self.start()
 
-    def __exit__(
-        self, exc_type: Optional[type], exc: Optional[BaseException], tb: Optional[TracebackType]
-    ) -> None:
+    def __exit__(self, exc_type: Optional[type], exc: Optional[BaseException], tb: Optional[TracebackType]) -> None:
         self.stop()
 
     def reset(self) -> None:
@@ -234,9 +230,7 @@ class FakeFlareServer:
     def address(self) -> tuple[str, int]:
         """``(host, port)`` the server listens on."""
         if self._address is None:
-            raise ServerNotRunning(
-                "the server has not been started; call start() or use it as a context manager"
-            )
+            raise ServerNotRunning("the server has not been started; call start() or use it as a context manager")
         return self._address
 
     @property
@@ -331,7 +325,7 @@ class FakeFlareServer:
         times: int = 1,
         seconds: float = 0.0,
     ) -> Fault:
-        """Arm a fault for the next ``times`` requests (see :class:`~fakeserver.faults.FaultKind`)."""
+        """Arm a fault for the next ``times`` requests (see :class:`~fakeserver.serving.faults.FaultKind`)."""
         return self.faults.inject(kind, command=command, times=times, seconds=seconds)
 
     # ----------------------------------------------------------------------------- internals
@@ -401,9 +395,7 @@ class FakeFlareServer:
             try:
                 text = read_stream(sock, timeout=self.request_timeout, max_bytes=self.max_request_bytes)
             except FrameTooLarge:
-                self._send(
-                    sock, Reply().error(msg.REQUEST_TOO_LARGE.format(limit=self.max_request_bytes)).document()
-                )
+                self._send(sock, Reply().error(msg.REQUEST_TOO_LARGE.format(limit=self.max_request_bytes)).document())
                 self.stats.read_failures += 1
                 return
             except (StreamClosed, FrameTimeout, OSError):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from ..dispatch import CommandRegistry
-from . import cellnet, info, jobs, session, shell_cmds, sysinfo, system, training
+from ..pipeline.dispatch import CommandRegistry
+from . import cellnet, info, shell_cmds, sysinfo, system, training
+from . import job_mgmt as jobs
+from . import sess as session
 
 
 def build_registry() -> CommandRegistry:

@@ -25,11 +25,11 @@ import zlib
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
-from .. import messages as msg
-from ..dispatch import CommandSpec, Request
-from ..federation import participant_pid
-from ..reply import Reply
-from ..state import ServerState
+from ..model.state import ServerState
+from ..model.workspaces import participant_pid
+from ..pipeline.dispatch import CommandSpec, Request
+from ..pipeline.reply import Reply
+from ..protocol import messages as msg
 
 SERVER_CELL = "server"
 _FQCN_CHARS = re.compile(r"^[A-Za-z0-9_.-]*$")

@@ -16,14 +16,14 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from .. import messages as msg
-from ..dispatch import Authorize, CommandSpec, PreAuthzResult, Request
-from ..job_script import RunStatus
-from ..jobs import SERVER_SITE, JobRecord
-from ..reply import Reply
-from ..site_requests import ask_sites
-from ..targets import CLIENT, SERVER
-from .jobs import authorize_job, snapshot
+from ..model.job_script import RunStatus
+from ..model.jobs import SERVER_SITE, JobRecord
+from ..pipeline.dispatch import Authorize, CommandSpec, PreAuthzResult, Request
+from ..pipeline.reply import Reply
+from ..pipeline.site_requests import ask_sites
+from ..pipeline.targets import CLIENT, SERVER
+from ..protocol import messages as msg
+from .job_mgmt import authorize_job, snapshot
 
 #: A site's reply body to one info command (the site's name given).
 SiteBody = Callable[[JobRecord, str], dict[str, Any]]

@@ -12,12 +12,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional
 
-from .. import messages as msg
 from .. import shell
-from ..dispatch import Authorize, CommandSpec, FlareCrash, PreAuthzResult, Request
-from ..federation import SERVER_TARGET
-from ..reply import Reply
-from ..site_requests import ask_sites
+from ..model.workspaces import SERVER_TARGET
+from ..pipeline.dispatch import Authorize, CommandSpec, PreAuthzResult, Request
+from ..pipeline.reply import Reply
+from ..pipeline.site_requests import ask_sites
+from ..protocol import messages as msg
+from ..protocol.refusals import FlareCrash
 
 
 def authorize_shell_command(request: Request, reply: Reply) -> PreAuthzResult:

@@ -8,11 +8,11 @@ site's table ends with ``available_percent`` computed from the *server's* memory
 
 from __future__ import annotations
 
-from .. import messages as msg
-from ..dispatch import CommandSpec, Request
-from ..reply import Reply
-from ..site_requests import SiteAnswer, ask_sites
-from ..targets import CLIENT, SERVER
+from ..pipeline.dispatch import CommandSpec, Request
+from ..pipeline.reply import Reply
+from ..pipeline.site_requests import SiteAnswer, ask_sites
+from ..pipeline.targets import CLIENT, SERVER
+from ..protocol import messages as msg
 from .training import authorize_server_operation, must_be_project_admin
 
 

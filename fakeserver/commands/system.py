@@ -23,12 +23,13 @@ from __future__ import annotations
 
 import weakref
 
-from .. import messages as msg
-from ..dispatch import Authorize, CommandSpec, FlareCrash, PreAuthzResult, Request, check_right
-from ..reply import Reply
-from ..site_requests import SiteAnswer, ask_sites
-from ..state import ServerState
-from ..targets import ALL, CLIENT, SERVER, TargetError, Targets, validate_targets
+from ..model.state import ServerState
+from ..pipeline.dispatch import Authorize, CommandSpec, PreAuthzResult, Request, check_right
+from ..pipeline.reply import Reply
+from ..pipeline.site_requests import SiteAnswer, ask_sites
+from ..pipeline.targets import ALL, CLIENT, SERVER, TargetError, Targets, validate_targets
+from ..protocol import messages as msg
+from ..protocol.refusals import FlareCrash
 from .training import authorize_server_operation
 
 

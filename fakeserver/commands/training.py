@@ -6,11 +6,11 @@ import time
 
 from flare_api.wire import MetaKey, MetaStatus
 
-from .. import messages as msg
-from ..dispatch import Authorize, CommandSpec, PreAuthzResult, Request
-from ..reply import Reply
-from ..site_requests import SiteAnswer, ask_sites
-from ..targets import ALL, CLIENT, SERVER, TargetError, validate_targets
+from ..pipeline.dispatch import Authorize, CommandSpec, PreAuthzResult, Request
+from ..pipeline.reply import Reply
+from ..pipeline.site_requests import SiteAnswer, ask_sites
+from ..pipeline.targets import ALL, CLIENT, SERVER, TargetError, validate_targets
+from ..protocol import messages as msg
 
 
 def authorize_server_operation(request: Request, reply: Reply) -> PreAuthzResult:

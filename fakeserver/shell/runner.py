@@ -11,7 +11,7 @@ from datetime import tzinfo
 from pathlib import Path
 from typing import Optional
 
-from ..dispatch import FlareCrash
+from ..protocol.refusals import FlareCrash
 from .grep import _grep
 from .ls import _ls
 from .sh import _expand, _sh_words

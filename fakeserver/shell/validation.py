@@ -12,12 +12,12 @@ import posixpath
 import re
 from typing import Optional, Union
 
-from .. import messages as msg
-from ..dispatch import FlareCrash
+from ..protocol import messages as msg
+from ..protocol.refusals import FlareCrash
 
 SHELL_COMMANDS = ("pwd", "ls", "cat", "head", "tail", "grep")
 
-# --- FLARE's validation texts (fakeserver.messages, shell section) --------------------------------------
+# --- FLARE's validation texts (fakeserver.protocol.messages, shell section) --------------------------------------
 MISSING_TARGET = msg.SHELL_MISSING_TARGET
 NO_EXTRA_ARGS = msg.SHELL_NO_EXTRA_ARGS
 ONLY_ONE_FILE = msg.SHELL_ONLY_ONE_FILE

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from fakeserver import FakeFlareServer
-from fakeserver import messages as msg
+from fakeserver.protocol import messages as msg
 from flare_api import AuthorizationError, Session, new_secure_session
 
 USERS = ["admin@nvidia.com", "member@nvidia.com", "lead@other.org"]

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from fakeserver import FakeFlareServer, JobScript
-from fakeserver.authz import DEFAULT_POLICY, Policy
 from fakeserver.example_jobs import example_job
+from fakeserver.model.policy import DEFAULT_POLICY, Policy
 from flare_api import Session, VirtualClock
 from flare_api.wire import Document
 from tests.helpers import login, raw, wire

@@ -13,9 +13,10 @@ from typing import Any, Optional
 
 import pytest
 
-from fakeserver import FakeFlareServer, JobScript, messages
-from fakeserver.authz import DEFAULT_POLICY, Policy
+from fakeserver import FakeFlareServer, JobScript
 from fakeserver.example_jobs import example_job
+from fakeserver.model.policy import DEFAULT_POLICY, Policy
+from fakeserver.protocol import messages
 from flare_api import (
     AuthorizationError,
     InvalidArgumentError,
@@ -347,7 +348,7 @@ def test_reset_errors_server_and_client(flare: FakeFlareServer, flare_session: S
 def test_inject_error_refuses_what_flare_cannot_hold(
     flare: FakeFlareServer, flare_session: Session, tmp_path: Path
 ) -> None:
-    from fakeserver.jobs import JobStoreError
+    from fakeserver.model.jobs import JobStoreError
 
     job_id = flare_session.submit_job(str(write_job(tmp_path, "one-site", deploy_map={"app": ["server", "site-1"]})))
     with pytest.raises(JobStoreError, match="not running"):

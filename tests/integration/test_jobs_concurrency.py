@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from fakeserver import FakeFlareServer, JobScript
-from fakeserver.job_script import LEGAL_TRANSITIONS, RunStatus
-from fakeserver.jobs import ACTIVE, JobRecord
+from fakeserver.model.job_script import LEGAL_TRANSITIONS, RunStatus
+from fakeserver.model.jobs import ACTIVE, JobRecord
 from flare_api import JobNotDone, JobNotFound, Session, new_secure_session
 from tests.jobfolders import write_job
 

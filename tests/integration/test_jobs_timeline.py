@@ -6,7 +6,7 @@ import pytest
 
 from fakeserver import FakeFlareServer, JobScript, Phase, RunStatus
 from fakeserver.example_jobs import example_job
-from fakeserver.jobs import JobStoreError
+from fakeserver.model.jobs import JobStoreError
 from flare_api import MonitorReturnCode, Session, VirtualClock
 from tests.jobfolders import write_job
 
@@ -79,7 +79,11 @@ def test_meta_keys_types_and_order(flare_session: Session, flare: FakeFlareServe
     ],
 )
 def test_outcomes(
-    flare: FakeFlareServer, flare_session: Session, flare_clock: VirtualClock, outcome: str, has_duration: bool,
+    flare: FakeFlareServer,
+    flare_session: Session,
+    flare_clock: VirtualClock,
+    outcome: str,
+    has_duration: bool,
     ran: bool,
 ) -> None:
     flare.jobs.script_next(JobScript.ends(outcome, after=60))

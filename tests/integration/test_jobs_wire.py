@@ -20,8 +20,9 @@ from typing import Any, Optional
 
 import pytest
 
-from fakeserver import FakeFlareServer, JobScript, messages
+from fakeserver import FakeFlareServer, JobScript
 from fakeserver.example_jobs import example_job
+from fakeserver.protocol import messages
 from flare_api import (
     InternalError,
     InvalidJobDefinition,

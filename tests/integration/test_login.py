@@ -9,7 +9,7 @@ import time
 import pytest
 
 from fakeserver import FakeFlareServer, provision
-from fakeserver import messages as msg
+from fakeserver.protocol import messages as msg
 from fakeserver.provision import AdminUser, client_ssl_context_from_pem
 from flare_api import (
     AuthenticationError,
@@ -191,9 +191,7 @@ def test_logout_ends_the_session(flare: FakeFlareServer) -> None:
 
 def test_scoped_login_name_does_not_skip_the_login_filter(flare: FakeFlareServer) -> None:
     # FLARE's login filter compares args[0] as typed with the bare names.
-    assert wire(raw(flare, f"login._cert_login {ADMIN}")) == [
-        {"type": "error", "data": "not authenticated - no token"}
-    ]
+    assert wire(raw(flare, f"login._cert_login {ADMIN}")) == [{"type": "error", "data": "not authenticated - no token"}]
 
 
 def test_session_logout_method(flare_session: Session, flare: FakeFlareServer) -> None:

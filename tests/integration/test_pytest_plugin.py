@@ -8,7 +8,7 @@ from fakeserver import FakeFlareServer
 
 pytest_plugins = ["pytester"]
 
-DOWNSTREAM_TESTS = '''
+DOWNSTREAM_TESTS = """
 import pytest
 from fakeserver import JobScript
 from flare_api import MonitorReturnCode
@@ -45,7 +45,7 @@ def test_factory_opens_more_sessions(flare_session_factory):
     a = flare_session_factory("member@nvidia.com")
     b = flare_session_factory(in_process=True)
     assert (a.username, b.username) == ("member@nvidia.com", "admin@nvidia.com")
-'''
+"""
 
 
 def test_plugin_fixtures_in_a_downstream_suite(pytester: pytest.Pytester) -> None:
@@ -56,10 +56,10 @@ def test_plugin_fixtures_in_a_downstream_suite(pytester: pytest.Pytester) -> Non
 
 def test_in_process_transport_option(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
-        test_option='''
+        test_option="""
 def test_transport(flare_session):
     assert type(flare_session._transport).__name__ == "InProcessTransport"
-'''
+"""
     )
     result = pytester.runpytest_subprocess("--flare-transport", "in_process", "-q")
     result.assert_outcomes(passed=1)
@@ -67,9 +67,9 @@ def test_transport(flare_session):
 
 def test_server_bug_fails_the_test_at_teardown(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
-        test_bug='''
+        test_bug="""
 def test_a_handler_crashes(flare, flare_session):
-    from fakeserver.dispatch import CommandSpec
+    from fakeserver.pipeline.dispatch import CommandSpec
 
     def broken(request, reply):
         raise KeyError("oops")
@@ -78,7 +78,7 @@ def test_a_handler_crashes(flare, flare_session):
     flare_session._commands = None
     flare_session.try_connect(5.0)
     flare_session.do_command("boom", raise_errors=False)
-'''
+"""
     )
     result = pytester.runpytest_subprocess("-q")
     result.assert_outcomes(passed=1, errors=1)
@@ -90,7 +90,7 @@ def test_a_handler_crashes(flare, flare_session):
 def test_contract_mode_against_a_running_deployment(pytester: pytest.Pytester, tmp_path) -> None:
     """--flare-kit points flare_session at a real deployment (here: a fake server in another thread)."""
     pytester.makepyfile(
-        test_contract='''
+        test_contract="""
 import pytest
 
 
@@ -105,7 +105,7 @@ def test_needs_the_fake(flare):
 @pytest.mark.fake_flare_only
 def test_marked_fake_only():
     pass
-'''
+"""
     )
     with FakeFlareServer(workspace=tmp_path) as deployment:
         kit = deployment.startup_kit("lead@nvidia.com")

@@ -19,8 +19,8 @@ from typing import Any, Callable
 import pytest
 
 from fakeserver import FakeFlareServer
-from fakeserver import messages as msg
 from fakeserver.example_jobs import example_job
+from fakeserver.protocol import messages as msg
 from flare_api import (
     AuthorizationError,
     InternalError,

@@ -15,8 +15,8 @@ from typing import Any, Optional
 import pytest
 
 from fakeserver import FakeFlareServer, JobScript, Phase
-from fakeserver.authz import DEFAULT_POLICY, Policy
 from fakeserver.example_jobs import example_job
+from fakeserver.model.policy import DEFAULT_POLICY, Policy
 from flare_api import (
     AuthorizationError,
     ClientsStillRunning,

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from fakeserver import FakeFlareServer, JobScript
-from fakeserver.authz import DEFAULT_POLICY
 from fakeserver.example_jobs import example_job
+from fakeserver.model.policy import DEFAULT_POLICY
 from flare_api import Session, VirtualClock
 from tests.helpers import login, raw
 

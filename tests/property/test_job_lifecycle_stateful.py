@@ -29,8 +29,8 @@ from hypothesis.stateful import (
 
 from fakeserver import FakeFlareServer, JobScript, Phase
 from fakeserver.example_jobs import example_job
-from fakeserver.job_script import LEGAL_TRANSITIONS, RunStatus
-from fakeserver.jobs import ACTIVE, JobStoreError
+from fakeserver.model.job_script import LEGAL_TRANSITIONS, RunStatus
+from fakeserver.model.jobs import ACTIVE, JobStoreError
 from flare_api import (
     InvalidArgumentError,
     JobNotDone,

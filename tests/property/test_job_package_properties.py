@@ -13,7 +13,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fakeserver.job_package import JobDefinitionError, SubmitCrash, UploadCrash, decode_upload
+from fakeserver.model.uploads import JobDefinitionError, SubmitCrash, UploadCrash, decode_upload
 from flare_api.job_folder import submit_command_args, zip_job_folder
 
 NAME = st.text(st.sampled_from("abcxyz019_-. "), min_size=1, max_size=8).filter(

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from fakeserver import FakeFlareServer, JobScript, Phase
 from fakeserver.example_jobs import example_job
-from fakeserver.job_script import LEGAL_TRANSITIONS, RunStatus
+from fakeserver.model.job_script import LEGAL_TRANSITIONS, RunStatus
 from flare_api import (
     InternalError,
     InvalidArgumentError,

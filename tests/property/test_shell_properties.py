@@ -14,7 +14,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from fakeserver.dispatch import FlareCrash
+from fakeserver.protocol.refusals import FlareCrash
 from fakeserver.shell import (
     ABSOLUTE_PATH,
     DOTDOT_IN_PATH,

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from fakeserver import FakeFlareServer
-from fakeserver import messages as msg
+from fakeserver.protocol import messages as msg
 from flare_api.wire import Document, ItemType, join_command_line
 from tests.helpers import login, no_processes
 

@@ -1,4 +1,4 @@
-"""Tests for fakeserver.job_package: FLARE 2.3's decode, legacy conversion and validation of an upload.
+"""Tests for fakeserver.model.uploads: FLARE 2.3's decode, legacy conversion and validation of an upload.
 
 Expected texts come from reference sections 6.1, 7.4 and 7.5, or (where the reference is silent) from
 running nvflare 2.3.12's ``convert_legacy_zipped_app_to_job`` and ``JobMetaValidator`` on the same input.
@@ -15,8 +15,8 @@ from typing import Any, Optional, Union
 
 import pytest
 
-from fakeserver import job_package
-from fakeserver.job_package import (
+from fakeserver.model import uploads as job_package
+from fakeserver.model.uploads import (
     JobDefinitionError,
     SubmitCrash,
     UnsafeUpload,

@@ -107,9 +107,7 @@ def _strict_client(ctx: ssl.SSLContext) -> ssl.SSLContext:
     return ctx
 
 
-def _handshake(
-    server_ctx: ssl.SSLContext, client_ctx: ssl.SSLContext
-) -> tuple[dict[str, Any], BaseException | None]:
+def _handshake(server_ctx: ssl.SSLContext, client_ctx: ssl.SSLContext) -> tuple[dict[str, Any], BaseException | None]:
     """Run one TLS handshake over loopback; return (server outcome, client error or None)."""
     server: dict[str, Any] = {}
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as listener:
@@ -176,9 +174,7 @@ def test_key_and_pfx(prov: ProvisionedProject, user: str) -> None:
     key = serialization.load_pem_private_key(key_pem, password=None)
     assert isinstance(key, rsa.RSAPrivateKey)
     assert key.key_size == 2048
-    pfx_key, pfx_cert, extra = pkcs12.load_key_and_certificates(
-        (startup / "client.pfx").read_bytes(), user.encode()
-    )
+    pfx_key, pfx_cert, extra = pkcs12.load_key_and_certificates((startup / "client.pfx").read_bytes(), user.encode())
     assert pfx_cert == _cert(startup / "client.crt")
     assert pfx_key is not None and pfx_key.private_numbers() == key.private_numbers()
     assert extra == []
@@ -322,9 +318,7 @@ def test_contexts_are_mutual_tls(prov: ProvisionedProject) -> None:
     assert client_ctx.check_hostname is False
 
 
-def test_foreign_client_certificate_is_rejected(
-    prov: ProvisionedProject, foreign: ProvisionedProject
-) -> None:
+def test_foreign_client_certificate_is_rejected(prov: ProvisionedProject, foreign: ProvisionedProject) -> None:
     # The foreign client trusts our server's CA but presents a certificate from another CA.
     foreign_startup = foreign.kit("admin@nvidia.com") / "startup"
     client_ctx = client_ssl_context_from_pem(
@@ -337,9 +331,7 @@ def test_foreign_client_certificate_is_rejected(
     assert isinstance(server.get("error"), ssl.SSLCertVerificationError)
 
 
-def test_foreign_server_certificate_is_rejected(
-    prov: ProvisionedProject, foreign: ProvisionedProject
-) -> None:
+def test_foreign_server_certificate_is_rejected(prov: ProvisionedProject, foreign: ProvisionedProject) -> None:
     _, client_error = _handshake(foreign.server_ssl_context(), prov.client_ssl_context("admin@nvidia.com"))
     assert isinstance(client_error, ssl.SSLCertVerificationError)
 

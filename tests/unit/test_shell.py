@@ -19,7 +19,7 @@ from typing import Optional
 
 import pytest
 
-from fakeserver.dispatch import FlareCrash
+from fakeserver.protocol.refusals import FlareCrash
 from fakeserver.shell import (
     ABSOLUTE_PATH,
     DOTDOT_IN_PATH,

@@ -19,20 +19,12 @@ from flare_api.wire import (
     split_command_line,
 )
 
-from . import messages as msg
-from .authz import NOBODY, Person, denial
+from ..model.policy import NOBODY, Person, denial
+from ..model.sessions import AdminSession
+from ..model.state import AUDIT_NO_USER, ServerState
+from ..protocol import messages as msg
+from ..protocol.refusals import FlareCrash
 from .reply import Reply
-from .sessions import AdminSession
-from .state import AUDIT_NO_USER, ServerState
-
-
-class FlareCrash(Exception):
-    """Raised by a handler to reproduce a crash of the real server: sent as ``Exception Occurred``, not recorded."""
-
-    def __init__(self, original: BaseException) -> None:
-        super().__init__(str(original))
-        self.original = original
-
 
 #: Commands the login filter lets through without a token, compared with ``args[0]`` as typed.
 LOGIN_EXEMPT = ("_login", "_cert_login", "_check_session")
@@ -150,9 +142,7 @@ class CommandRegistry:
 
     def register(self, spec: CommandSpec) -> None:
         if spec.confirm not in ("none", "yesno", "auth"):
-            raise ValueError(
-                f"command {spec.full_name}: confirm must be none, yesno or auth, got {spec.confirm!r}"
-            )
+            raise ValueError(f"command {spec.full_name}: confirm must be none, yesno or auth, got {spec.confirm!r}")
         if spec.full_name in self._specs:
             raise ValueError(f"command {spec.full_name} is registered twice")
         self._specs[spec.full_name] = spec
@@ -204,9 +194,7 @@ class Dispatcher:
         self._dispatch(line, token, peer, reply)
         return reply.document()
 
-    def _dispatch(
-        self, line: str, token: Optional[object], peer: Optional[PeerIdentity], reply: Reply
-    ) -> None:
+    def _dispatch(self, line: str, token: Optional[object], peer: Optional[PeerIdentity], reply: Reply) -> None:
         try:
             args = split_command_line(line)
             name = args[0]
@@ -250,9 +238,7 @@ class Dispatcher:
         session = self.state.sessions.active(request.token, touch=True)
         if session is None:
             reply.error(msg.SESSION_INACTIVE)
-            reply.string(
-                msg.SESSION_TIMED_OUT_FILTER.format(timeout=format_seconds(self.state.sessions.idle_timeout))
-            )
+            reply.string(msg.SESSION_TIMED_OUT_FILTER.format(timeout=format_seconds(self.state.sessions.idle_timeout)))
             return False
         request.session = session
         return True
@@ -275,9 +261,7 @@ class Dispatcher:
         if self.state.policy.permits(user, outcome.right, site_org=site_org, submitter=outcome.submitter):
             return True
         info = denial(user, outcome.right)
-        reply.error_with_status(
-            msg.NOT_AUTHORIZED.format(user=user.name, right=outcome.right), "not_authorized", info
-        )
+        reply.error_with_status(msg.NOT_AUTHORIZED.format(user=user.name, right=outcome.right), "not_authorized", info)
         return False
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from . import messages as msg
-from .state import ServerState
+from ..model.state import ServerState
+from ..protocol import messages as msg
 
 SERVER = "server"
 CLIENT = "client"

@@ -11,13 +11,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Union
 
-from . import messages as msg
+from ..protocol import messages as msg
 
 #: Which category each right belongs to; rights without a category are only named explicitly.
 RIGHT_CATEGORIES: dict[str, str] = {
-    **dict.fromkeys(
-        ["abort", "abort_task", "abort_job", "start_app", "delete_job", "delete_workspace"], "manage_job"
-    ),
+    **dict.fromkeys(["abort", "abort_task", "abort_job", "start_app", "delete_job", "delete_workspace"], "manage_job"),
     **dict.fromkeys(
         [
             "check_status",
@@ -110,11 +108,7 @@ class _Condition:
             return False
         if self.kind == "org":
             expected = (
-                site_org
-                if self.target == "site"
-                else submitter.org
-                if self.target == "submitter"
-                else self.target
+                site_org if self.target == "site" else submitter.org if self.target == "submitter" else self.target
             )
             return user.org == expected
         expected = submitter.name if self.target == "submitter" else self.target

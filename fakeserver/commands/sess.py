@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import hmac
 
-from .. import messages as msg
-from ..dispatch import CommandSpec, Request, format_seconds
-from ..reply import Reply
+from ..pipeline.dispatch import CommandSpec, Request, format_seconds
+from ..pipeline.reply import Reply
+from ..protocol import messages as msg
 
 #: The POC server's only account (FLARE stores a pbkdf2 hash of the same password).
 POC_USERS = {"admin": "admin"}
@@ -54,9 +54,7 @@ def handle_check_session(request: Request, reply: Reply) -> None:
         reply.string(msg.CHECK_SESSION_OK)
         return
     reply.error(msg.SESSION_INACTIVE)
-    reply.string(
-        msg.SESSION_TIMED_OUT_CHECK.format(timeout=format_seconds(request.state.sessions.idle_timeout))
-    )
+    reply.string(msg.SESSION_TIMED_OUT_CHECK.format(timeout=format_seconds(request.state.sessions.idle_timeout)))
 
 
 def handle_list_commands(request: Request, reply: Reply) -> None:
@@ -82,12 +80,8 @@ def handle_list_commands(request: Request, reply: Reply) -> None:
 
 def specs() -> list[CommandSpec]:
     return [
-        CommandSpec(
-            "", "_commands", "list server commands", "_commands", handle_list_commands, visible=False
-        ),
-        CommandSpec(
-            "login", "_login", "login to server", "login userName password", handle_login, visible=False
-        ),
+        CommandSpec("", "_commands", "list server commands", "_commands", handle_list_commands, visible=False),
+        CommandSpec("login", "_login", "login to server", "login userName password", handle_login, visible=False),
         CommandSpec(
             "login",
             "_cert_login",

@@ -10,16 +10,17 @@ from typing import Any
 
 from flare_api.wire import MetaKey, MetaStatus
 
-from .. import messages as msg
-from ..authz import submitter_of
-from ..dispatch import Authorize, CommandSpec, FlareCrash, PreAuthzResult, Request, check_right
-from ..job_package import JobDefinitionError, SubmitCrash, UploadCrash, decode_upload
-from ..job_results import download_zip
-from ..job_script import RunStatus
-from ..jobs import CLONED_META_KEYS, JobRecord, duration_string
-from ..reply import Reply
-from ..site_requests import ask_sites
-from ..targets import CLIENT, TargetError, validate_targets
+from ..model.job_script import RunStatus
+from ..model.jobs import CLONED_META_KEYS, JobRecord, duration_string
+from ..model.policy import submitter_of
+from ..model.results import download_zip
+from ..model.uploads import JobDefinitionError, SubmitCrash, UploadCrash, decode_upload
+from ..pipeline.dispatch import Authorize, CommandSpec, PreAuthzResult, Request, check_right
+from ..pipeline.reply import Reply
+from ..pipeline.site_requests import ask_sites
+from ..pipeline.targets import CLIENT, TargetError, validate_targets
+from ..protocol import messages as msg
+from ..protocol.refusals import FlareCrash
 
 
 def snapshot(value: Any) -> Any:

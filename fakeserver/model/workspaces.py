@@ -22,11 +22,11 @@ import zlib
 from pathlib import Path
 from typing import Any
 
-from .authz import DEFAULT_POLICY
-from .job_results import job_files
 from .job_script import RunStatus
 from .jobs import JobRecord, JobStore, history_time
-from .provision import Project
+from .policy import DEFAULT_POLICY
+from .project import Project
+from .results import job_files
 
 SERVER_TARGET = "server"
 LOG_FILE = "log.txt"

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-from .authz import NOBODY, Person, denial
+from ..model.policy import NOBODY, Person, denial
 from .dispatch import Request
 
 

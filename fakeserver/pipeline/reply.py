@@ -10,7 +10,7 @@ from typing import Any, Optional
 
 from flare_api.wire import Document, Item, MetaKey, MetaStatus
 
-from . import messages as msg
+from ..protocol import messages as msg
 
 
 class Table:

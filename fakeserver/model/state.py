@@ -16,13 +16,13 @@ from typing import Any, Optional
 
 from flare_api.clock import Clock, RealClock, VirtualClock
 
-from .authz import Policy
-from .federation import JobLogWriter, Workspaces
-from .job_results import build_workspace
 from .jobs import JobRecord, JobStore
-from .provision import Project
+from .policy import Policy
+from .project import Project
+from .results import build_workspace
 from .sessions import DEFAULT_IDLE_TIMEOUT, SessionStore
 from .sites import DEFAULT_HEARTBEAT_INTERVAL, SiteRegistry
+from .workspaces import JobLogWriter, Workspaces
 
 
 @dataclass(frozen=True)

@@ -22,12 +22,12 @@ from flare_api.wire import (
     encode_stream,
 )
 
-from . import messages as msg
-from .dispatch import PeerIdentity
-from .reply import Reply
+from ..pipeline.dispatch import PeerIdentity
+from ..pipeline.reply import Reply
+from ..protocol import messages as msg
 
 if TYPE_CHECKING:
-    from .server import FakeFlareServer
+    from ..server import FakeFlareServer
 
 
 class InProcessTransport:

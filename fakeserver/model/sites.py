@@ -17,7 +17,7 @@ from typing import Optional
 
 from flare_api.clock import Clock
 
-from .provision import Project, Site
+from .project import Project, Site
 
 DEFAULT_HEARTBEAT_INTERVAL = 10.0
 #: FLARE drops a client that has not sent a heartbeat for this long (its ``heart_beat_timeout``).

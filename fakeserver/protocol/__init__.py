@@ -1,0 +1,1 @@
+"""The wire vocabulary of the fake server: every string it sends and the refusals handlers raise."""
