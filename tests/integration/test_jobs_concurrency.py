@@ -125,9 +125,9 @@ def finish_everything(server: FakeFlareServer, session: Session) -> None:
         record = server.jobs.record(job_id)
         if not record.status.finished and record.script.running.forever:
             session.abort_job(job_id)
-    with server.state.lock:
-        server.state.sync()
-        store = server.state.jobs
+    with server._state.lock:
+        server._state.sync()
+        store = server._state.jobs
         records = sorted(store, key=lambda r: r.seq)
         for record in sorted(records, key=lambda r: r.status not in ACTIVE):
             if not record.status.finished:
@@ -146,7 +146,7 @@ def test_sixteen_sessions_keep_the_store_consistent(tmp_path: Path, max_jobs: in
     with server:
         for name, script in NAMED_SCRIPTS.items():
             server.jobs.script(script, name=name)
-        server.state.jobs.on_transition.append(on_transition)
+        server._state.jobs.on_transition.append(on_transition)
         shared = Shared()
         with ThreadPoolExecutor(THREADS) as pool:
             futures = [pool.submit(worker, i, server, folders, shared) for i in range(THREADS)]
