@@ -91,14 +91,6 @@ class Responder:
         """Stop answering: pending ``delay`` faults end now and no further command is dispatched."""
         self._closed.set()
 
-    @property
-    def closed(self) -> bool:
-        return self._closed.is_set()
-
-    def wait_closed(self, seconds: float) -> bool:
-        """Wait up to ``seconds`` (real time) or until closed; True if closed."""
-        return self._closed.wait(seconds)
-
     def record_error(self, where: str, exc: BaseException) -> None:
         """Keep an unexpected exception for ``server.errors`` (a bug in the fake, never swallowed)."""
         self._state.record_error(where, exc)
