@@ -190,7 +190,14 @@ def check_timeline(
     by_job: dict[str, list[tuple[float, RunStatus, RunStatus]]] = defaultdict(list)
     active: set[str] = set()
     peak = 0
-    for job_id, old, new, when in list(timeline):
+    # White-box: read the records and the timeline at one instant, under the state lock; on the real clock
+    # a job may otherwise move on between the two reads and show a transition the snapshot lacks.
+    with server._state.lock:
+        records = {job_id: server.jobs.record(job_id) for job_id in server.jobs.ids()}
+        transitions = {job_id: list(record.transitions) for job_id, record in records.items()}
+        statuses = {job_id: record.status for job_id, record in records.items()}
+        events = list(timeline)
+    for job_id, old, new, when in events:
         changes = by_job[job_id]
         assert old is (changes[-1][2] if changes else RunStatus.SUBMITTED), (job_id, changes, old, new)
         assert new in LEGAL_TRANSITIONS[old], (job_id, old, new)
@@ -203,7 +210,6 @@ def check_timeline(
         assert len(active) <= max_jobs, f"{len(active)} jobs DISPATCHED or RUNNING at once (max_jobs={max_jobs})"
     assert peak >= 1
     # The live records hold the same histories as the timeline (deleted jobs are only in the timeline).
-    for job_id in server.jobs.ids():
-        record = server.jobs.record(job_id)
-        assert record.transitions == by_job.get(job_id, [])
-        assert record.status is (record.transitions[-1][2] if record.transitions else RunStatus.SUBMITTED)
+    for job_id, history in transitions.items():
+        assert history == by_job.get(job_id, [])
+        assert statuses[job_id] is (history[-1][2] if history else RunStatus.SUBMITTED)
