@@ -1,4 +1,4 @@
-"""The test author's handles on a running fake server: ``server.jobs`` and ``server.sites``.
+"""The test author's handles on a running fake server: ``server.jobs``, ``server.sites``, ``server.sessions``.
 
 Every call takes the server's state lock and first brings job timelines up to the clock's now, so a
 test can script, step, connect and disconnect while sessions are talking to the server.
@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional, Union
 
@@ -59,7 +60,7 @@ class Jobs:
             return jobs.require(job_id).status
 
     def record(self, job_id: str) -> JobRecord:
-        """The live record (read-only use; hold ``server.state.lock`` if the server is busy)."""
+        """The live record (read-only use: the server may change it while sessions are talking to it)."""
         with self._synced() as jobs:
             return jobs.require(job_id)
 
@@ -160,6 +161,17 @@ class Sites:
             self._state.sync()
             return [site.name for site in self._state.sites.connected()]
 
+    def last_connect_time(self, name: str) -> Optional[float]:
+        """When the site last heartbeated (``check_status server``'s LAST CONNECT TIME); None if unregistered."""
+        with self._state.lock:
+            self._state.sync()
+            return self._state.sites.last_connect_time(name)
+
+    @property
+    def heartbeat_timeout(self) -> float:
+        """Seconds of silence after which the server drops a site (FLARE's ``heart_beat_timeout``)."""
+        return self._state.sites.heartbeat_timeout
+
     def workspace(self, name: str = "server") -> Path:
         """The folder ``server`` or a site works in (what ``ls``/``cat``/``tail`` see)."""
         workspaces = self._state.workspaces
@@ -173,3 +185,32 @@ class Sites:
         with self._state.lock:
             self._state.sync()
             return copy.copy(self._state.sites.get(name))
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    """A copy of one admin session the server holds: who, its token, and how long it has been idle."""
+
+    user_name: str
+    org: Optional[str]
+    role: Optional[str]
+    token: str
+    #: Server-clock seconds since the session's last request.
+    idle: float
+
+
+class Sessions:
+    """The admin sessions the server holds (read-only)."""
+
+    def __init__(self, state: ServerState) -> None:
+        self._state = state
+
+    def all(self) -> list[SessionInfo]:
+        """The sessions not yet removed, oldest login first (an expired one stays until its token is next used)."""
+        now = self._state.clock.time()
+        return [
+            SessionInfo(s.user_name, s.org, s.role, s.token, now - s.last_active) for s in self._state.sessions.all()
+        ]
+
+    def __len__(self) -> int:
+        return len(self._state.sessions)

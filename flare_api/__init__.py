@@ -3,6 +3,12 @@
 from flare_api import new_secure_session
 with new_secure_session("admin@nvidia.com", "path/to/admin/kit") as session:
     print(session.get_system_info())
+
+Exception names: ``__all__`` lists one name per exception. Where FLARE 2.4–2.6 name an exception, that
+name is canonical: catch ``InvalidTarget``, ``NoClientsAvailable`` and ``ClientsStillRunning``. The
+``InvalidTargetError``, ``NoClientsAvailableError`` and ``ClientsStillRunningError`` we raise derive
+from them (and from ``InternalError``, what FLARE 2.3 raised there); they stay importable from here
+for compatibility but are not advertised.
 """
 
 from __future__ import annotations
@@ -14,7 +20,6 @@ from .errors import (
     AuthenticationError,
     AuthorizationError,
     ClientsStillRunning,
-    ClientsStillRunningError,
     ConfigError,
     ConnectionLost,
     EmptyReply,
@@ -24,14 +29,12 @@ from .errors import (
     InvalidClient,
     InvalidJobDefinition,
     InvalidTarget,
-    InvalidTargetError,
     JobNotDone,
     JobNotFound,
     JobNotRunning,
     JobsStillRunning,
     JobTimeout,
     NoClientsAvailable,
-    NoClientsAvailableError,
     NoConnection,
     OverseerError,
     ProtocolError,
@@ -39,6 +42,9 @@ from .errors import (
     SessionInactive,
     TargetSyntaxError,
 )
+from .errors import ClientsStillRunningError as ClientsStillRunningError  # compatibility, not in __all__
+from .errors import InvalidTargetError as InvalidTargetError  # compatibility, not in __all__
+from .errors import NoClientsAvailableError as NoClientsAvailableError  # compatibility, not in __all__
 from .monitor import basic_cb_with_print
 from .session import Session, new_insecure_session, new_secure_session
 from .types import ClientInfo, JobInfo, MonitorReturnCode, ServerInfo, SystemInfo, TargetType
@@ -52,7 +58,6 @@ __all__ = [
     "AuthorizationError",
     "ClientInfo",
     "ClientsStillRunning",
-    "ClientsStillRunningError",
     "Clock",
     "ConfigError",
     "ConnectionLost",
@@ -63,7 +68,6 @@ __all__ = [
     "InvalidClient",
     "InvalidJobDefinition",
     "InvalidTarget",
-    "InvalidTargetError",
     "JobInfo",
     "JobNotDone",
     "JobNotFound",
@@ -72,7 +76,6 @@ __all__ = [
     "JobsStillRunning",
     "MonitorReturnCode",
     "NoClientsAvailable",
-    "NoClientsAvailableError",
     "NoConnection",
     "OverseerError",
     "ProtocolError",

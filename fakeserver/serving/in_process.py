@@ -1,81 +1,76 @@
-"""A transport that hands requests to a fake server in the same process, without a socket.
+"""A transport that hands requests to a fake server's responder in the same process, without a socket.
 
-The request and reply go through exactly the bytes, framing, validation and dispatcher of the TLS
-path; only TCP and TLS are skipped. One TLS request costs milliseconds (FLARE's protocol opens a
-connection per command), this costs about a fifth of a millisecond, which is what lets ``monitor_job`` on a
-virtual clock get through an hour-long job in well under a second.
+The request and reply go through exactly the bytes, framing, size limit, faults and dispatcher of the
+TLS path (the same :class:`~fakeserver.serving.respond.Responder`); only TCP and TLS are skipped. One
+TLS request costs milliseconds (FLARE's protocol opens a connection per command), this costs about a
+fifth of a millisecond, which is what lets ``monitor_job`` on a virtual clock get through an hour-long
+job in well under a second.
 """
 
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Optional
+from typing import Optional
 
 from flare_api.errors import NoConnection, ProtocolError
 from flare_api.transport import parse_reply
-from flare_api.wire import (
-    DEFAULT_MAX_BYTES,
-    Document,
-    FrameTooLarge,
-    FramingError,
-    StreamAccumulator,
-    encode_stream,
-)
+from flare_api.wire import DEFAULT_MAX_BYTES, Document, FramingError, StreamAccumulator, encode_stream
 
 from ..pipeline.dispatch import PeerIdentity
-from ..pipeline.reply import Reply
-from ..protocol import messages as msg
-
-if TYPE_CHECKING:
-    from ..server import FakeFlareServer
+from .respond import Admission, Responder, Response
 
 
 class InProcessTransport:
-    """Implements the client's ``RequestTransport`` against a :class:`FakeFlareServer` object.
+    """Implements the client's ``RequestTransport`` against a server's :class:`Responder`.
 
-    ``user`` is who the (virtual) client certificate names; None for a POC server or no certificate.
+    ``peer`` is who the (virtual) client certificate names; None for a POC server or no certificate.
+    ``address`` only names the server in error messages.
     """
 
-    def __init__(self, server: FakeFlareServer, user: Optional[str], *, timeout: float = 10.0) -> None:
-        self._server = server
-        self.host, self.port = server.address
+    def __init__(
+        self,
+        responder: Responder,
+        address: tuple[str, int],
+        peer: Optional[PeerIdentity],
+        *,
+        timeout: float = 10.0,
+    ) -> None:
+        self._responder = responder
+        self.host, self.port = address
         self.timeout = timeout
         self.max_reply_bytes = DEFAULT_MAX_BYTES
-        if user is None or not server.secure:
-            self._peer: Optional[PeerIdentity] = None
-        else:
-            admin = server.project.admin(user)
-            self._peer = PeerIdentity(admin.name, admin.org, admin.role)
+        self._peer = peer
+
+    @property
+    def _where(self) -> str:
+        return f"{self.host}:{self.port} (in-process)"
+
+    def exchange(self, request: bytes) -> Response:
+        """Hand one framed request to the responder and return its reply bytes, as TLS would carry them.
+
+        Raises :class:`NoConnection` where a TLS client could not connect (server stopped or shut down,
+        ``tls_abort`` fault).
+        """
+        admission = self._responder.admit()
+        if admission is Admission.NOT_RUNNING:
+            raise NoConnection(f"connecting to admin server {self._where} failed: the server is not running")
+        if admission is Admission.ABORTED:
+            raise NoConnection(f"TLS handshake with admin server {self._where} failed: connection aborted (injected)")
+        return self._responder.respond_bytes(request, self._peer)
 
     def request(self, line: str, token: Optional[str] = None, *, timeout: Optional[float] = None) -> Optional[Document]:
-        """Run one request through the server's request path and parse its reply."""
-        server = self._server
-        where = f"{self.host}:{self.port} (in-process)"
-        if not server.running or server.state.gone:
-            raise NoConnection(f"connecting to admin server {where} failed: the server is not running")
-        if server.faults.take(None, at_handshake=True) is not None:
-            server.stats.faults_fired += 1
-            raise NoConnection(f"TLS handshake with admin server {where} failed: connection aborted (injected)")
+        """Run one request through the server's respond path and parse its reply."""
         started = time.monotonic()
-        request = StreamAccumulator(server.max_request_bytes)
-        try:
-            request.feed(encode_stream([Document.request(line, token).to_json()]))
-            text = request.text()
-        except FrameTooLarge:
-            reply = Reply().error(msg.REQUEST_TOO_LARGE.format(limit=server.max_request_bytes)).document()
-            return parse_reply(reply.to_json() + "\x03", where)
-        except FramingError:
-            return parse_reply(Reply().error(msg.PROTOCOL_VIOLATION).document().to_json() + "\x03", where)
-        response = server.respond(text, self._peer)
+        response = self.exchange(encode_stream([Document.request(line, token).to_json()]))
         if not response.complete:
             elapsed = time.monotonic() - started
             raise NoConnection(
-                f"waiting for the reply of admin server {where} failed after {elapsed:.2f} s: "
+                f"waiting for the reply of admin server {self._where} failed after {elapsed:.2f} s: "
                 f"StreamClosed: connection closed before end of transmission ({len(response.payload)} bytes received)"
             )
         reply_stream = StreamAccumulator(self.max_reply_bytes)
         try:
             reply_stream.feed(response.payload)
-            return parse_reply(reply_stream.text(), where)
+            return parse_reply(reply_stream.text(), self._where)
         except FramingError as exc:
-            raise ProtocolError(f"bad reply from admin server {where}: {exc}") from None
+            raise ProtocolError(f"bad reply from admin server {self._where}: {exc}") from None

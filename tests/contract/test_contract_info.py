@@ -75,7 +75,7 @@ def test_site_denials_read_the_same(
 ) -> None:
     document = copy.deepcopy(DEFAULT_POLICY)
     document["permissions"]["member"] = {"view": "o:site"}
-    monkeypatch.setattr(real_clock_server.state, "policy", Policy(document))
+    monkeypatch.setattr(real_clock_server, "policy", Policy(document))
     real = nvflare_api.new_secure_session(MEMBER, str(real_clock_server.startup_kit(MEMBER)), timeout=15.0)
     try:
         with new_secure_session(MEMBER, real_clock_server.startup_kit(MEMBER), timeout=15.0) as ours:

@@ -38,10 +38,10 @@ def test_real_client_logs_in_and_reads_system_info(nvflare_api, real_clock_serve
 
 def test_real_client_wrong_user_is_rejected(nvflare_api, real_clock_server: FakeFlareServer) -> None:
     kit = str(real_clock_server.startup_kit("admin@nvidia.com"))
-    before = len(real_clock_server.state.sessions)
+    before = len(real_clock_server.sessions)
     with pytest.raises(nvflare_api.NoConnection, match="cannot connect to FLARE in 3 seconds"):
         nvflare_api.new_secure_session("lead@nvidia.com", kit, timeout=3)
-    assert len(real_clock_server.state.sessions) == before  # REJECT: no session was created
+    assert len(real_clock_server.sessions) == before  # REJECT: no session was created
 
 
 def test_real_client_sees_target_errors_exactly(nvflare_api, real_clock_server: FakeFlareServer) -> None:

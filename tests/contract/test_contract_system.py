@@ -74,7 +74,7 @@ def test_set_timeout(real: Any, ours: Session, real_clock_server: FakeFlareServe
     try:
         theirs = assert_same(real, ours, "set_timeout 5")
         assert theirs["data"][0] == {"type": "string", "data": "admin command timeout has been set to: 5.0"}
-        assert real_clock_server.state.config.admin_timeout == 5.0
+        assert real_clock_server.admin_timeout == 5.0
         assert_same(real, ours, "set_timeout")
     finally:
         ours.set_timeout(10.0)

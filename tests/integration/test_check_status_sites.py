@@ -103,7 +103,7 @@ def test_a_silent_site_is_dropped_after_the_heartbeat_timeout_and_new_jobs_wait_
     running = hanging_job(flare, flare_session)
     flare.sites.silence("site-2")
     token = login(flare)
-    flare_clock.advance(flare.state.sites.heartbeat_timeout - 1.0)
+    flare_clock.advance(flare.sites.heartbeat_timeout - 1.0)
     assert registered(raw(flare, "check_status server", token))[0] == "Registered clients: 2 "
     flare_clock.advance(1.0)
     assert registered(raw(flare, "check_status server", token)) == ("Registered clients: 1 ", ["site-1"])
@@ -137,7 +137,7 @@ def test_a_mandatory_client_that_was_dropped_blocks_scheduling(
     flare: FakeFlareServer, flare_session: Session, flare_clock: VirtualClock, tmp_path: Path
 ) -> None:
     flare.sites.silence("site-2")
-    flare_clock.advance(flare.state.sites.heartbeat_timeout)
+    flare_clock.advance(flare.sites.heartbeat_timeout)
     folder = write_job(tmp_path, "needs-site-2", mandatory_clients=["site-2"])
     job_id = flare_session.submit_job(str(folder))
     flare_clock.advance(1.0)
@@ -152,7 +152,7 @@ def test_a_mandatory_client_that_was_dropped_blocks_scheduling(
 def _use_policy(flare: FakeFlareServer, monkeypatch: pytest.MonkeyPatch, **roles: Any) -> None:
     document = copy.deepcopy(DEFAULT_POLICY)
     document["permissions"].update(roles)
-    monkeypatch.setattr(flare.state, "policy", Policy(document))
+    monkeypatch.setattr(flare, "policy", Policy(document))
 
 
 def test_each_site_authorizes_the_client_part_itself(

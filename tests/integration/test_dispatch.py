@@ -108,7 +108,7 @@ def test_commands_table_shape(flare: FakeFlareServer) -> None:
 
 def test_commands_table_is_parsed_by_our_client(flare_session: Session, flare: FakeFlareServer) -> None:
     table = flare_session.commands
-    expected = [row for row in flare.registry.commands_table()[1:]]
+    expected = [row for row in flare._registry.commands_table()[1:]]
     assert [[e.scope, e.name] for e in table.entries] == [[r[0], r[1]] for r in expected]
     assert table.find("training.check_status") is table.find("check_status")
     assert "no_such" not in table
@@ -163,28 +163,28 @@ def test_registry_rules() -> None:
 
 def test_ambiguous_bare_name(flare: FakeFlareServer) -> None:
     spec = CommandSpec("other", "check_status", "d", "u", lambda request, reply: None)
-    flare.registry.register(spec)
+    flare._registry.register(spec)
     try:
         assert wire(raw(flare, "check_status server")) == [
             {"type": "error", "data": 'Command "check_status" exists in multiple scopes. Please use full command name'}
         ]
         assert raw(flare, "training.check_status server", login(flare)).meta["status"] == "ok"
     finally:
-        flare.registry._specs.pop("other.check_status")
+        flare._registry._specs.pop("other.check_status")
 
 
 def test_check_status_server_reply(flare: FakeFlareServer, flare_clock) -> None:
     token = login(flare)
     flare_clock.advance(25)
     reply = raw(flare, "check_status server", token)
-    sites = flare.state.sites.connected()
+    sites = [flare.sites.get(name) for name in flare.sites.connected()]
     assert [i.type.value for i in reply.items] == ["string", "table", "string", "table"]
     assert reply.items[0].data == "Engine status: stopped"
     assert reply.items[1].rows == [["JOB_ID", "APP NAME"]]
     assert reply.items[2].data == "Registered clients: 2 "
     assert reply.items[3].rows[0] == ["CLIENT", "TOKEN", "LAST CONNECT TIME"]
     assert [r[:2] for r in reply.items[3].rows[1:]] == [[s.name, s.token] for s in sites]
-    start = flare.state.start_time
+    start = flare.start_time
     assert list(reply.meta) == ["status", "info", "server_status", "server_start_time", "jobs", "clients"]
     assert reply.meta["server_start_time"] == start
     assert reply.meta["jobs"] == []
@@ -195,8 +195,7 @@ def test_check_status_server_reply(flare: FakeFlareServer, flare_clock) -> None:
 
 
 def test_check_status_without_clients_has_no_clients_meta(flare: FakeFlareServer) -> None:
-    for name in flare.state.sites.names():
-        flare.state.sites.disconnect(name)
+    flare.sites.disconnect()
     reply = raw(flare, "check_status server", login(flare))
     assert reply.items[2].data == "Registered clients: 0 "
     assert len(reply.items) == 3
@@ -218,8 +217,7 @@ def test_check_status_target_errors(flare: FakeFlareServer, args: str, error: st
 
 
 def test_check_status_client_with_no_clients(flare: FakeFlareServer) -> None:
-    for name in flare.state.sites.names():
-        flare.state.sites.disconnect(name)
+    flare.sites.disconnect()
     assert wire(raw(flare, "check_status client", login(flare))) == [{"type": "error", "data": "no clients available"}]
 
 
@@ -274,7 +272,7 @@ def test_oversized_request_gets_a_clear_error(tmp_path) -> None:
 
 
 def test_tls_is_at_least_1_2_with_client_certificates_required(flare: FakeFlareServer) -> None:
-    server_context = flare._ssl_context
+    server_context = flare._listener._ssl_context
     assert server_context is not None
     assert server_context.minimum_version >= ssl.TLSVersion.TLSv1_2
     assert server_context.verify_mode == ssl.CERT_REQUIRED

@@ -87,7 +87,7 @@ def use_policy(flare: FakeFlareServer, monkeypatch: pytest.MonkeyPatch, **roles:
     """The default policy with some roles' rules replaced, for this test only."""
     document = copy.deepcopy(DEFAULT_POLICY)
     document["permissions"].update(roles)
-    monkeypatch.setattr(flare.state, "policy", Policy(document))
+    monkeypatch.setattr(flare, "policy", Policy(document))
 
 
 def requests_sent(flare: FakeFlareServer) -> int:
@@ -190,7 +190,7 @@ def test_authorization_comes_after_the_running_checks(
     denial = f"user '{MEMBER}' is not authorized for '{command}'"
     reply = raw(flare, f"{command} {job_id} client", token, MEMBER)
     assert_error(reply, "Authorization Error: " + denial, "not_authorized", denial)
-    assert not [a for a in flare.state.audit if a.command.startswith(command)]
+    assert not [a for a in flare.audit if a.command.startswith(command)]
 
 
 # ------------------------------------------------------------------------------------------ show_stats
@@ -404,7 +404,7 @@ def test_client_sends_only_what_a_2_3_server_accepts(flare: FakeFlareServer, fla
     flare_session.show_stats(job_id, "client", ["site-1"])
     flare_session.show_errors(job_id, "all")
     flare_session.reset_errors(job_id)
-    sent = [a.command for a in flare.state.audit if a.command.split()[0] in COMMANDS]
+    sent = [a.command for a in flare.audit if a.command.split()[0] in COMMANDS]
     assert sent == [
         f"show_stats {job_id} client",
         f"show_errors {job_id} server",

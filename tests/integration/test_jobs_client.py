@@ -38,15 +38,15 @@ HELLO = example_job()
 @contextmanager
 def no_request_reaches(server: FakeFlareServer) -> Iterator[None]:
     """Fail if anything reaches the server (read or audited) inside the block."""
-    requests, audited, accepted = server.stats.requests, len(server.state.audit), server.stats.accepted
+    requests, audited, accepted = server.stats.requests, len(server.audit), server.stats.accepted
     yield
     assert server.stats.requests == requests
     assert server.stats.accepted == accepted
-    assert len(server.state.audit) == audited
+    assert len(server.audit) == audited
 
 
 def last_command(server: FakeFlareServer) -> str:
-    return server.state.audit[-1].command
+    return server.audit[-1].command
 
 
 def tree_snapshot(root: Path) -> dict[str, Any]:

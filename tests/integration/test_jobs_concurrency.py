@@ -125,9 +125,9 @@ def finish_everything(server: FakeFlareServer, session: Session) -> None:
         record = server.jobs.record(job_id)
         if not record.status.finished and record.script.running.forever:
             session.abort_job(job_id)
-    with server.state.lock:
-        server.state.sync()
-        store = server.state.jobs
+    with server._state.lock:
+        server._state.sync()
+        store = server._state.jobs
         records = sorted(store, key=lambda r: r.seq)
         for record in sorted(records, key=lambda r: r.status not in ACTIVE):
             if not record.status.finished:
@@ -146,7 +146,7 @@ def test_sixteen_sessions_keep_the_store_consistent(tmp_path: Path, max_jobs: in
     with server:
         for name, script in NAMED_SCRIPTS.items():
             server.jobs.script(script, name=name)
-        server.state.jobs.on_transition.append(on_transition)
+        server._state.jobs.on_transition.append(on_transition)
         shared = Shared()
         with ThreadPoolExecutor(THREADS) as pool:
             futures = [pool.submit(worker, i, server, folders, shared) for i in range(THREADS)]
@@ -190,7 +190,14 @@ def check_timeline(
     by_job: dict[str, list[tuple[float, RunStatus, RunStatus]]] = defaultdict(list)
     active: set[str] = set()
     peak = 0
-    for job_id, old, new, when in list(timeline):
+    # White-box: read the records and the timeline at one instant, under the state lock; on the real clock
+    # a job may otherwise move on between the two reads and show a transition the snapshot lacks.
+    with server._state.lock:
+        records = {job_id: server.jobs.record(job_id) for job_id in server.jobs.ids()}
+        transitions = {job_id: list(record.transitions) for job_id, record in records.items()}
+        statuses = {job_id: record.status for job_id, record in records.items()}
+        events = list(timeline)
+    for job_id, old, new, when in events:
         changes = by_job[job_id]
         assert old is (changes[-1][2] if changes else RunStatus.SUBMITTED), (job_id, changes, old, new)
         assert new in LEGAL_TRANSITIONS[old], (job_id, old, new)
@@ -203,7 +210,6 @@ def check_timeline(
         assert len(active) <= max_jobs, f"{len(active)} jobs DISPATCHED or RUNNING at once (max_jobs={max_jobs})"
     assert peak >= 1
     # The live records hold the same histories as the timeline (deleted jobs are only in the timeline).
-    for job_id in server.jobs.ids():
-        record = server.jobs.record(job_id)
-        assert record.transitions == by_job.get(job_id, [])
-        assert record.status is (record.transitions[-1][2] if record.transitions else RunStatus.SUBMITTED)
+    for job_id, history in transitions.items():
+        assert history == by_job.get(job_id, [])
+        assert statuses[job_id] is (history[-1][2] if history else RunStatus.SUBMITTED)

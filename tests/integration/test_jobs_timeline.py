@@ -31,7 +31,7 @@ def test_default_timeline(flare: FakeFlareServer, flare_session: Session, flare_
         ["SUBMITTED", "DISPATCHED"] + ["RUNNING"] * 30 + ["FINISHED:COMPLETED"] * 2
     )
     meta = flare_session.get_job_meta(job_id)
-    start = flare.state.start_time
+    start = flare.start_time
     assert meta["job_deploy_detail"] == ["server: OK", "site-1: OK", "site-2: OK"]
     assert meta["schedule_count"] == 1
     assert meta["last_schedule_time"] == start + 1.0
@@ -167,7 +167,7 @@ def test_min_clients_backoff_then_cannot_schedule(
     job_id = flare_session.submit_job(str(folder))
     flare_clock.advance(10_000)
     meta = flare_session_factory().get_job_meta(job_id)
-    start = flare.state.start_time
+    start = flare.start_time
     # attempts at 1 s, then after 10, 20, 40, 80, 160, 320, 600, 600, 600 s; the 11th is "exceeded"
     times = [1.0]
     for interval in (10, 20, 40, 80, 160, 320, 600, 600, 600):
@@ -217,7 +217,7 @@ def test_cannot_schedule_script(flare: FakeFlareServer, flare_session_factory, f
     job_id = flare_session.submit_job(HELLO)
     flare_clock.advance(1)
     assert flare_session.get_job_meta(job_id)["schedule_history"] == [
-        f"{_hms(flare.state.start_time + 1)}: not enough sites have enough resources (ok sites 0 < min sites 2"
+        f"{_hms(flare.start_time + 1)}: not enough sites have enough resources (ok sites 0 < min sites 2"
     ]
     flare_clock.advance(10_000)
     assert flare_session_factory().get_job_status(job_id) == "FINISHED:CAN_NOT_SCHEDULE"

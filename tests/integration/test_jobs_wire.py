@@ -155,7 +155,7 @@ def test_submit_success_through_the_client(flare: FakeFlareServer, flare_session
     assert UUID4.match(job_id)
     assert flare.jobs.ids() == [job_id]
     name, payload = submit_command_args(HELLO)
-    assert flare.state.audit[-1].command == f"job_mgmt.submit_job {name} {payload}"[:100]
+    assert flare.audit[-1].command == f"job_mgmt.submit_job {name} {payload}"[:100]
     meta = flare.jobs.meta(job_id)
     assert (meta["submitter_name"], meta["submitter_org"], meta["submitter_role"]) == (
         "admin@nvidia.com",
@@ -1016,7 +1016,7 @@ def test_download_job_unknown_and_missing_id(flare: FakeFlareServer, flare_sessi
 def test_download_job_url_for_a_large_job(
     flare: FakeFlareServer, flare_session: Session, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(flare.state.config, "max_download_bytes", 1)
+    monkeypatch.setattr(flare._state.config, "max_download_bytes", 1)
     monkeypatch.setattr(flare_session, "download_dir", str(tmp_path / "downloads"))
     token = login(flare)
     job_id = submit(flare, token)
@@ -1042,7 +1042,7 @@ def test_download_job_through_the_client(
         HELLO / "app/custom/README.txt"
     ).read_bytes()
     assert (Path(path) / "workspace/models/FL_global_model.pt").is_file()
-    assert flare.state.audit[-1].command == f"job_mgmt.download_job {job_id}"
+    assert flare.audit[-1].command == f"job_mgmt.download_job {job_id}"
 
 
 # ============================================================================================= abort_task
@@ -1127,8 +1127,8 @@ def test_check_status_while_a_job_runs(flare: FakeFlareServer, flare_session: Se
     flare.jobs.advance_to(job_id, "RUNNING")
     flare_clock.advance(12)
     reply = raw(flare, "check_status server", token)
-    sites = flare.state.sites.connected()
-    last = [flare.state.sites.last_connect_time(s.name) for s in sites]
+    sites = [flare.sites.get(name) for name in flare.sites.connected()]
+    last = [flare.sites.last_connect_time(s.name) for s in sites]
     assert wire(reply) == [
         {"type": "string", "data": "Engine status: started"},
         {"type": "table", "rows": [["JOB_ID", "APP NAME"], [job_id, "app"]]},
@@ -1143,7 +1143,7 @@ def test_check_status_while_a_job_runs(flare: FakeFlareServer, flare_session: Se
         "status": "ok",
         "info": "",
         "server_status": "started",
-        "server_start_time": flare.state.start_time,
+        "server_start_time": flare.start_time,
         "jobs": [{"app_name": "app", "job_id": job_id}],
         "clients": [{"client_name": s.name, "client_last_conn_time": t} for s, t in zip(sites, last)],
     }

@@ -34,7 +34,7 @@ def test_every_default_user_logs_in_and_gets_system_info(flare: FakeFlareServer,
         info = session.get_system_info()
     assert info.server_info.status == "stopped"
     assert [c.name for c in info.client_info] == ["site-1", "site-2"]
-    sessions = flare.state.sessions.all()
+    sessions = flare.sessions.all()
     assert [(s.user_name, s.org, s.role) for s in sessions] == [
         (user, flare.project.admin(user).org, flare.project.admin(user).role)
     ]
@@ -62,7 +62,7 @@ def test_cert_login_rejects_on_the_wire(flare: FakeFlareServer, line: str) -> No
     reply = raw(flare, line)
     assert wire(reply) == [{"type": "string", "data": "REJECT"}]
     assert reply.meta == {}
-    assert len(flare.state.sessions) == 0
+    assert len(flare.sessions) == 0
 
 
 def test_login_with_a_name_that_is_not_the_cn_raises_authentication_error_at_once(flare: FakeFlareServer) -> None:
@@ -73,7 +73,7 @@ def test_login_with_a_name_that_is_not_the_cn_raises_authentication_error_at_onc
         session.try_connect(30.0)
     assert time.monotonic() - started < 5.0  # not after the 30 s timeout, as FLARE would
     assert session.closed
-    assert len(flare.state.sessions) == 0
+    assert len(flare.sessions) == 0
     with pytest.raises(SessionClosed):
         session.try_connect(1.0)
 
@@ -91,7 +91,7 @@ def test_client_without_certificate_fails_the_handshake(flare: FakeFlareServer) 
         Transport(host, port, context, timeout=5.0).request(f"_cert_login {ADMIN}")
     assert flare.wait_until(lambda: flare.stats.handshake_failures == before + 1)
     assert "certificate" in flare.handshake_errors[-1].lower()
-    assert len(flare.state.sessions) == 0
+    assert len(flare.sessions) == 0
 
 
 def test_certificate_from_a_foreign_ca_is_refused(flare: FakeFlareServer, tmp_path) -> None:
@@ -197,7 +197,7 @@ def test_scoped_login_name_does_not_skip_the_login_filter(flare: FakeFlareServer
 def test_session_logout_method(flare_session: Session, flare: FakeFlareServer) -> None:
     flare_session.logout()
     assert flare_session.closed
-    assert len(flare.state.sessions) == 0
+    assert len(flare.sessions) == 0
     with pytest.raises(SessionClosed, match="session closed"):
         flare_session.get_system_info()
 
@@ -205,7 +205,7 @@ def test_session_logout_method(flare_session: Session, flare: FakeFlareServer) -
 def test_close_is_local_and_idempotent(flare_session: Session, flare: FakeFlareServer) -> None:
     flare_session.close()
     flare_session.close()
-    assert len(flare.state.sessions) == 1  # like FLARE: no _logout on close
+    assert len(flare.sessions) == 1  # like FLARE: no _logout on close
     with pytest.raises(SessionClosed, match="session closed"):
         flare_session.get_system_info()
 
@@ -249,7 +249,7 @@ def test_poc_mode_logs_in_with_admin_admin(tmp_path) -> None:
     with FakeFlareServer(workspace=tmp_path, secure=False) as server:
         with new_insecure_session(server.startup_kit(), timeout=5.0) as session:
             assert session.get_system_info().server_info.status == "stopped"
-        (only,) = server.state.sessions.all()
+        (only,) = server.sessions.all()
         assert (only.user_name, only.org, only.role) == ("admin", "global", "super")
         assert wire(raw(server, "_login admin wrong")) == [{"type": "string", "data": "REJECT"}]
         assert wire(raw(server, f"_cert_login {ADMIN}")) == [{"type": "string", "data": "REJECT"}]

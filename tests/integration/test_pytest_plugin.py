@@ -20,7 +20,7 @@ def test_fixtures_work_together(flare, flare_session, flare_clock):
     job_id = flare_session.submit_job(str(example_job()))
     assert flare_session.monitor_job(job_id, poll_interval=10.0) is MonitorReturnCode.JOB_FINISHED
     assert flare_session.get_job_status(job_id) == "FINISHED:ABNORMAL"
-    assert flare_clock.time() > flare.state.start_time + 600
+    assert flare_clock.time() > flare.start_time + 600
 
 
 def test_each_test_starts_clean(flare, flare_session):
@@ -74,7 +74,7 @@ def test_a_handler_crashes(flare, flare_session):
     def broken(request, reply):
         raise KeyError("oops")
 
-    flare.registry.register(CommandSpec("x", "boom", "d", "u", broken))
+    flare._registry.register(CommandSpec("x", "boom", "d", "u", broken))
     flare_session._commands = None
     flare_session.try_connect(5.0)
     flare_session.do_command("boom", raise_errors=False)

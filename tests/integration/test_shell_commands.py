@@ -101,10 +101,10 @@ def site_denial(user: str, right: str) -> str:
 @contextmanager
 def no_request_reaches(server: FakeFlareServer) -> Iterator[None]:
     """Fail if anything reaches the server inside the block."""
-    requests, audited = server.stats.requests, len(server.state.audit)
+    requests, audited = server.stats.requests, len(server.audit)
     yield
     assert server.stats.requests == requests
-    assert len(server.state.audit) == audited
+    assert len(server.audit) == audited
 
 
 @pytest.fixture
@@ -358,11 +358,11 @@ def test_denied_on_server_is_not_audited_but_a_site_denial_is(flare: FakeFlareSe
     """The server authorizes only target ``server``; a client target passes the server and is audited."""
     user = "member@nvidia.com"
     user_token = login(flare, user)
-    before = len(flare.state.audit)
+    before = len(flare.audit)
     raw(flare, "pwd server", user_token, user)
-    assert len(flare.state.audit) == before
+    assert len(flare.audit) == before
     raw(flare, "pwd site-1", user_token, user)
-    assert [a.command for a in list(flare.state.audit)[before:]] == ["pwd site-1"]
+    assert [a.command for a in list(flare.audit)[before:]] == ["pwd site-1"]
 
 
 # --- confinement --------------------------------------------------------------------------------------------------
@@ -472,7 +472,7 @@ def test_client_methods_send_flares_lines_and_return_the_text(
     ]
     for call, line in calls:
         output = call()
-        assert flare.state.audit[-1].command == line
+        assert flare.audit[-1].command == line
         (item,) = raw(flare, line, token).items
         if not line.startswith("ls site-1 -a -l"):  # ls -l shows access times, which the first call changed
             assert output == item.data
@@ -484,7 +484,7 @@ def test_grep_pattern_reaches_the_server_as_one_argument(
     flare: FakeFlareServer, flare_session: Session, notes: dict[str, Path], pattern: str
 ) -> None:
     flare_session.grep_target("server", pattern=pattern, file="notes.txt")
-    assert split_command_line(flare.state.audit[-1].command) == ["grep", "server", pattern, "notes.txt"]
+    assert split_command_line(flare.audit[-1].command) == ["grep", "server", pattern, "notes.txt"]
 
 
 def test_a_pattern_that_looks_like_an_option_is_refused_by_the_server(flare_session: Session) -> None:

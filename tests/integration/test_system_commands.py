@@ -94,7 +94,7 @@ def running_job(flare: FakeFlareServer, session: Session) -> str:
 def use_policy(flare: FakeFlareServer, monkeypatch: pytest.MonkeyPatch, **roles: Any) -> None:
     document = json.loads(json.dumps(DEFAULT_POLICY))
     document["permissions"].update(roles)
-    monkeypatch.setattr(flare.state, "policy", Policy(document))
+    monkeypatch.setattr(flare, "policy", Policy(document))
 
 
 def tokens(flare: FakeFlareServer) -> dict[str, str]:
@@ -133,9 +133,9 @@ def test_set_timeout(flare: FakeFlareServer, value: str, shown: str) -> None:
         {"type": "success", "data": ""},
     ]
     assert reply.meta == OK
-    assert flare.state.config.admin_timeout == float(value)
+    assert flare.admin_timeout == float(value)
     flare.reset()
-    assert flare.state.config.admin_timeout == 10.0
+    assert flare.admin_timeout == 10.0
 
 
 @pytest.mark.parametrize(
@@ -161,13 +161,13 @@ def test_set_timeout_authorization(flare: FakeFlareServer, user: str, allowed: b
 
 def test_client_set_and_unset_timeout(flare: FakeFlareServer, flare_session: Session) -> None:
     flare_session.unset_timeout()  # never set: nothing is sent
-    assert not [a for a in flare.state.audit if a.command.startswith("set_timeout")]
+    assert not [a for a in flare.audit if a.command.startswith("set_timeout")]
     flare_session.set_timeout(30)
-    assert flare.state.config.admin_timeout == 30.0
-    assert flare.state.audit[-1].command == "set_timeout 30.0"
+    assert flare.admin_timeout == 30.0
+    assert flare.audit[-1].command == "set_timeout 30.0"
     flare_session.unset_timeout()
-    assert flare.state.config.admin_timeout == 10.0
-    assert flare.state.audit[-1].command == "set_timeout 10.0"
+    assert flare.admin_timeout == 10.0
+    assert flare.audit[-1].command == "set_timeout 10.0"
 
 
 @pytest.mark.parametrize(
@@ -183,12 +183,12 @@ def test_client_set_and_unset_timeout(flare: FakeFlareServer, flare_session: Ses
 def test_client_set_timeout_argument_checks(
     flare: FakeFlareServer, flare_session: Session, value: Any, error: type, message: str
 ) -> None:
-    before = len(flare.state.audit)
+    before = len(flare.audit)
     with pytest.raises(error) as caught:
         flare_session.set_timeout(value)
     assert str(caught.value) == message
     assert isinstance(caught.value, TypeError if error is ArgumentTypeError else ValueError)
-    assert len(flare.state.audit) == before
+    assert len(flare.audit) == before
 
 
 def test_client_set_timeout_denied(flare_session_factory: SessionFactory) -> None:
@@ -532,18 +532,18 @@ def test_client_shutdown_errors(
 def test_client_target_argument_checks(
     flare: FakeFlareServer, flare_session: Session, method: str, target: Any, names: Any, error: type, message: str
 ) -> None:
-    before = len(flare.state.audit)
+    before = len(flare.audit)
     with pytest.raises(error) as caught:
         getattr(flare_session, method)(target, names)
     assert str(caught.value) == message
     assert isinstance(caught.value, SyntaxError if error is TargetSyntaxError else ValueError)
-    assert len(flare.state.audit) == before
+    assert len(flare.audit) == before
 
 
 def test_client_names_are_ignored_unless_the_target_is_client(flare: FakeFlareServer, flare_session: Session) -> None:
     flare.sites.disconnect()
     flare_session.restart("server", ["not a valid name"])  # FLARE only checks names for target client
-    assert flare.state.audit[-1].command == "restart server"
+    assert flare.audit[-1].command == "restart server"
 
 
 # ------------------------------------------------------------------------------------------- restart
@@ -567,7 +567,7 @@ def test_restart_server(flare: FakeFlareServer, flare_session: Session, flare_cl
     flare.jobs.advance_to(lost, "RUNNING")
     flare.jobs.orphan(lost)  # RUNNING in the store, not in the runner: restart is not refused
     old_tokens = tokens(flare)
-    old_start = flare.state.start_time
+    old_start = flare.start_time
     flare_session.set_timeout(3)
     flare_clock.advance(100)
     submitted = flare_session.submit_job(str(example_job()))  # not scheduled yet: survives
@@ -582,11 +582,11 @@ def test_restart_server(flare: FakeFlareServer, flare_session: Session, flare_cl
     assert reply.meta == OK
     # a new server process: sessions gone, new start time, unfinished jobs abandoned, default timeout
     assert wire(raw(flare, "check_status server", token))[0] == {"type": "error", "data": "session_inactive"}
-    assert flare.state.start_time == old_start + 100
+    assert flare.start_time == old_start + 100
     assert flare.jobs.status(deploying).value == "FINISHED:ABANDONED"
     assert flare.jobs.status(lost).value == "FINISHED:ABANDONED"
     assert flare.jobs.status(submitted).value == "SUBMITTED"
-    assert flare.state.config.admin_timeout == 10.0
+    assert flare.admin_timeout == 10.0
     with pytest.raises(SessionInactive):
         flare_session.list_jobs()
     # the sites register again at their next heartbeat, with new tokens
@@ -621,7 +621,7 @@ def test_restart_server_with_a_refusing_and_a_silent_site(flare: FakeFlareServer
 
 def test_restart_client(flare: FakeFlareServer, flare_clock: VirtualClock) -> None:
     token = login(flare)
-    start = flare.state.start_time
+    start = flare.start_time
     before = tokens(flare)
     reply = raw(flare, "restart client site-2", token)
     assert wire(reply) == [
@@ -634,7 +634,7 @@ def test_restart_client(flare: FakeFlareServer, flare_clock: VirtualClock) -> No
     flare_clock.advance(10)
     assert flare.sites.connected() == ["site-1", "site-2"]
     assert tokens(flare)["site-2"] != before["site-2"] and tokens(flare)["site-1"] == before["site-1"]
-    assert flare.state.start_time == start
+    assert flare.start_time == start
 
 
 def test_restart_client_refused_by_a_site(flare: FakeFlareServer) -> None:

@@ -180,7 +180,7 @@ def test_audit_log_lines_have_flares_format(flare: FakeFlareServer, flare_sessio
     assert [match["action"] for match in parsed if match][-2] == "list_jobs"
     assert all(uuid.UUID(match["event"]).version == 4 for match in parsed if match)
     assert len({match["event"] for match in parsed if match}) == len(lines)
-    assert [record.line() for record in flare.state.audit] == lines
+    assert [record.line() for record in flare.audit] == lines
 
 
 def test_audit_times_are_server_clock_times(
@@ -188,7 +188,7 @@ def test_audit_times_are_server_clock_times(
 ) -> None:
     flare_clock.advance(12.25)
     flare_session.list_jobs()
-    record = flare.state.audit[-1]
+    record = flare.audit[-1]
     assert record.time == flare_clock.time()
     assert f"[T:{datetime.datetime.fromtimestamp(flare_clock.time())}]" in audit_lines(flare_session)[-2]
 
@@ -202,7 +202,7 @@ def test_audit_keeps_100_characters_and_skips_excluded_actions(flare: FakeFlareS
     log = (flare.sites.workspace("server") / "audit.log").read_text().splitlines()
     actions = [match["action"] for match in map(AUDIT_LINE.match, log) if match]
     assert actions == ["_cert_login admin@nvidia.com", long_line[:100]]
-    assert len(flare.state.audit) == 2
+    assert len(flare.audit) == 2
 
 
 def test_audit_event_ids_come_from_the_seeded_random_source(flare: FakeFlareServer) -> None:
@@ -220,7 +220,7 @@ def test_denied_commands_are_not_audited(flare: FakeFlareServer) -> None:
     token = login(flare, "member@nvidia.com")
     raw(flare, "ls server", token, "member@nvidia.com")
     log = (flare.sites.workspace("server") / "audit.log").read_text().splitlines()
-    assert len(log) == len(flare.state.audit) == 1
+    assert len(log) == len(flare.audit) == 1
     assert log[0].endswith("[U:?][A:_cert_login member@nvidia.com]")
 
 

@@ -461,9 +461,9 @@ def monitor_and_record(
         at.append(server.clock.time() - meta["submit_time"])
         return len(seen) != stop_at
 
-    polls_before = sum(1 for a in server.state.audit if a.command.startswith("get_job_meta"))
+    polls_before = sum(1 for a in server.audit if a.command.startswith("get_job_meta"))
     code = session.monitor_job(job_id, timeout, poll_interval, cb, TAG, marker=TAG)
-    polls = sum(1 for a in server.state.audit if a.command.startswith("get_job_meta")) - polls_before
+    polls = sum(1 for a in server.audit if a.command.startswith("get_job_meta")) - polls_before
     assert polls == len(seen), "one get_job_meta per poll, one callback per poll"
     return code, seen, at
 
