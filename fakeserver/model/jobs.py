@@ -636,7 +636,7 @@ def _as_int(value: object) -> int:
 
 def _is_count(value: object) -> bool:
     """A whole, non-negative number (JSON may give ``2.0``; ``True`` counts as 1, as in FLARE's arithmetic)."""
-    if isinstance(value, bool) or isinstance(value, int):
+    if isinstance(value, int):  # bool included
         return value >= 0
     return isinstance(value, float) and value.is_integer() and value >= 0
 

@@ -24,7 +24,6 @@ from .sessions import DEFAULT_IDLE_TIMEOUT, SessionStore
 from .sites import DEFAULT_HEARTBEAT_INTERVAL, SiteRegistry
 from .workspaces import JobLogWriter, Workspaces
 
-
 #: At most this many unexpected errors are kept (the oldest are dropped; ``errors_dropped`` counts them).
 MAX_ERROR_RECORDS = 100
 #: A kept error's request line and traceback text are cut to these many characters.

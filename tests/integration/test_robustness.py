@@ -89,7 +89,7 @@ def test_a_numeric_uploaded_count_is_used_as_flare_uses_it(flare: FakeFlareServe
 def test_a_replay_bug_freezes_one_job_and_is_recorded(flare: FakeFlareServer, flare_clock: VirtualClock) -> None:
     token = login(flare)
     broken = submit(flare, token, GOOD_META)
-    setattr(flare.jobs.record(broken), "script", None)  # what a bug in the fake could leave behind
+    flare.jobs.record(broken).script = None  # type: ignore[assignment]  # what a bug in the fake could leave behind
     legit = submit(flare, token, GOOD_META)
     flare_clock.advance(3600)
     assert status(flare, token, legit) == "FINISHED:COMPLETED"
@@ -135,3 +135,68 @@ def test_expired_sessions_are_swept(flare: FakeFlareServer, flare_clock: Virtual
     flare_clock.advance(idle / 2 + 1)
     assert raw(flare, "list_jobs", kept).meta["status"] == "ok"
     assert [session.token for session in flare.state.sessions.all()] == [kept]
+
+
+def _zip_b64(entries: list[tuple[str, bytes]], method: int = zipfile.ZIP_STORED) -> str:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", method) as archive:
+        for name, data in entries:
+            archive.writestr(name, data)
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+_JOB = [
+    ("j/meta.json", json.dumps(GOOD_META).encode()),
+    ("j/app/", b""),
+    ("j/app/config/", b""),
+    ("j/app/config/config_fed_server.json", b"{}"),
+    ("j/app/config/config_fed_client.json", b"{}"),
+]
+
+
+@pytest.mark.parametrize(
+    ("extra", "reason"),
+    [
+        ([("j/app/custom/zeros.bin", bytes(2 * 1024 * 1024))], "compression ratio above 100:1"),
+        ([("j/" + "a" * 300 + ".txt", b"x")], "path segment longer than 255 bytes"),
+        ([("j/" + "/".join(["d"] * 600), b"x")], "name longer than 1024 bytes"),
+        ([("j/app/custom", b"x"), ("j/app/custom/x.py", b"y")], "both a file and a folder"),
+        ([("j/app/custom/../../x", b"x")], "'..' path segment"),
+        ([("j/C:\\evil", b"x"), ("C:evil", b"x")], "absolute path"),
+    ],
+)
+def test_hostile_zip_is_refused_as_invalid_job(flare: FakeFlareServer, extra: list, reason: str) -> None:
+    token = login(flare)
+    payload = _zip_b64(_JOB + extra, zipfile.ZIP_DEFLATED)
+    reply = raw(flare, f"submit_job j {payload}", token)
+    assert reply.meta["status"] == "invalid_job_def", wire(reply)
+    assert reason in reply.meta["info"]
+    assert len(flare.jobs) == 0
+    submit(flare, token, GOOD_META)  # the server is fine afterwards
+
+
+def test_zip_bomb_is_refused_from_the_directory_alone() -> None:
+    """A 1 GiB declared entry is refused before a byte of it is inflated (memory stays flat)."""
+    import tracemalloc
+
+    from fakeserver.model.uploads import UnsafeUpload, decode_upload
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in _JOB:
+            archive.writestr(name, data)
+        info = zipfile.ZipInfo("j/app/custom/bomb.bin")
+        archive.writestr(info, b"tiny")
+    data = bytearray(buffer.getvalue())
+    # Claim 1 GiB uncompressed in the central directory record of the last entry.
+    central = data.rfind(b"PK\x01\x02")
+    data[central + 24 : central + 28] = (1 << 30).to_bytes(4, "little")
+    payload = base64.b64encode(bytes(data)).decode("ascii")
+    tracemalloc.start()
+    try:
+        with pytest.raises(UnsafeUpload, match="expands to 1073741"):
+            decode_upload("j", payload)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 10 * len(payload) + 1_000_000
