@@ -200,3 +200,13 @@ def test_zip_bomb_is_refused_from_the_directory_alone() -> None:
     finally:
         tracemalloc.stop()
     assert peak < 10 * len(payload) + 1_000_000
+
+
+def test_catastrophic_grep_is_answered(flare: FakeFlareServer) -> None:
+    token = login(flare)
+    (flare.sites.workspace("server") / "big.txt").write_bytes(b"a" * 30_000 + b"\n")
+    reply = raw(flare, "grep server '\\(a*\\)*b' big.txt", token)
+    assert wire(reply) == [{"type": "string", "data": ""}]
+    reply = raw(flare, "grep server '\\(a*\\)*\\1b' big.txt", token)
+    assert "(the fake server's limit)" in wire(reply)[0]["data"]
+    assert raw(flare, "list_jobs", token).meta["status"] == "ok"
