@@ -22,9 +22,8 @@ ADMIN = DEFAULT_ADMINS[0].name
 
 
 def test_unbalanced_quote_is_a_flare_error(flare: FakeFlareServer) -> None:
-    with flare.session(ADMIN) as session:
-        with pytest.raises(InvalidArgumentError, match="No closing quotation") as caught:
-            session.do_command('list_jobs "oops')
+    with flare.session(ADMIN) as session, pytest.raises(InvalidArgumentError, match="No closing quotation") as caught:
+        session.do_command('list_jobs "oops')
     assert isinstance(caught.value, FlareError)
 
 
@@ -77,7 +76,7 @@ def test_expired_client_certificate_fails_fast_naming_the_cause(flare: FakeFlare
     )
     session = Session(ADMIN, _kit_with(flare, tmp_path, cert, key))
     made = _attempts(session)
-    with pytest.raises(TLSRejected, match="client certificate .* expired on"):
+    with pytest.raises(TLSRejected, match=r"client certificate .* expired on"):
         session.try_connect(timeout=3600)
     assert made == [f"_cert_login {ADMIN}"]
 

@@ -11,10 +11,10 @@ if os.environ.get("FLARE_HARNESS_LOAD") != "1":  # importing locust monkey-patch
     pytest.skip("load tests run in their own process: tox -e load", allow_module_level=True)
 pytest.importorskip("locust", reason="the load extra is not installed (tox -e load)")
 
-from locust.env import Environment  # noqa: E402
+from locust.env import Environment
 
-from flare_api.errors import JobNotFound  # noqa: E402
-from flare_api.load.locust import REQUEST_TYPE, FlareLoadClient  # noqa: E402
+from flare_api.errors import JobNotFound
+from flare_api.load.locust import REQUEST_TYPE, FlareLoadClient
 
 pytestmark = pytest.mark.load
 
