@@ -41,6 +41,7 @@ __all__ = [
     "ProtocolError",
     "SessionClosed",
     "SessionInactive",
+    "TLSRejected",
     "TargetSyntaxError",
     "classify_reply",
     "raise_for_reply",
@@ -53,6 +54,10 @@ class FlareError(Exception):
 
 class NoConnection(FlareError, ConnectionError):
     """The server cannot be reached (refused, timed out, TLS failure) or login did not finish in time."""
+
+
+class TLSRejected(NoConnection):
+    """The TLS handshake failed for a reason retrying cannot fix: an untrusted or expired certificate."""
 
 
 class SessionClosed(FlareError):

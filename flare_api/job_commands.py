@@ -71,6 +71,10 @@ class JobCommands(CommandRunner):
         job_meta = meta.get(MetaKey.JOB_META)
         if not job_meta:
             raise InternalError("server failed to return job meta")
+        if not isinstance(job_meta, dict):
+            raise ProtocolError(
+                f"server returned job meta of type {type(job_meta).__name__}, not a dict: {job_meta!r:.200}"
+            )
         return dict(job_meta)
 
     def get_job_status(self, job_id: str) -> Optional[str]:

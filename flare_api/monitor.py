@@ -13,7 +13,12 @@ from .clock import Clock
 from .errors import InternalError, InvalidArgumentError
 from .types import MonitorReturnCode
 
-__all__ = ["MonitorCallback", "basic_cb_with_print", "check_monitor_args", "monitor"]
+__all__ = ["MAX_STALLED_POLLS", "MonitorCallback", "basic_cb_with_print", "check_monitor_args", "monitor"]
+
+#: Polls in a row after which a monitor whose clock has not moved gives up: with ``poll_interval=0``
+#: on a :class:`~flare_api.clock.VirtualClock` time never passes, so neither the job's clock-driven
+#: phases nor the timeout could ever end the loop.
+MAX_STALLED_POLLS = 10_000
 
 MonitorCallback = Callable[..., Any]
 
@@ -44,6 +49,7 @@ def monitor(
     check_monitor_args(timeout, poll_interval, cb)
     started = clock.monotonic()
     last: Optional[dict[str, Any]] = None
+    stalled = 0
     while True:
         if 0 < timeout < clock.monotonic() - started:
             return MonitorReturnCode.TIMEOUT, last
@@ -56,7 +62,14 @@ def monitor(
             raise InternalError(f"missing status in job {job_id}")
         if str(status).startswith("FINISHED"):
             return MonitorReturnCode.JOB_FINISHED, meta
+        before = clock.monotonic()
         clock.sleep(poll_interval)
+        stalled = stalled + 1 if clock.monotonic() == before else 0
+        if stalled >= MAX_STALLED_POLLS:
+            raise InvalidArgumentError(
+                f"monitoring job {job_id}: {stalled} polls and the clock has not moved (poll_interval="
+                f"{poll_interval!r} on {clock!r}); use a positive poll_interval or advance the clock"
+            )
 
 
 def basic_cb_with_print(session: Any, job_id: str, job_meta: dict[str, Any], *cb_args: Any, **cb_kwargs: Any) -> bool:

@@ -24,6 +24,7 @@ from .errors import (
     InvalidArgumentError,
     NoConnection,
     SessionClosed,
+    TLSRejected,
     classify_reply,
     raise_for_reply,
 )
@@ -73,9 +74,7 @@ class Session(JobCommands, SystemCommands, ShellCommands, InfoCommands):
         if not isinstance(username, str) or not username:
             raise InvalidArgumentError(f"username must be a non-empty str, got {username!r}")
         if not isinstance(startup_path, (str, os.PathLike)):
-            raise InvalidArgumentError(
-                f"startup_path must be str or a path, got {type(startup_path).__name__}"
-            )
+            raise InvalidArgumentError(f"startup_path must be str or a path, got {type(startup_path).__name__}")
         if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or timeout <= 0:
             raise InvalidArgumentError(f"timeout must be a positive number of seconds, got {timeout!r}")
         self.username = username
@@ -90,7 +89,9 @@ class Session(JobCommands, SystemCommands, ShellCommands, InfoCommands):
             if secure_mode:
                 assert self.kit.ca_cert and self.kit.client_cert and self.kit.client_key
                 context = client_ssl_context(self.kit.ca_cert, self.kit.client_cert, self.kit.client_key)
-            transport = Transport(self.kit.host, self.kit.port, context, timeout=timeout)
+            transport = Transport(
+                self.kit.host, self.kit.port, context, timeout=timeout, client_cert=self.kit.client_cert
+            )
         self._transport: RequestTransport = transport
         self._token: Optional[str] = None
         self._commands: Optional[CommandTable] = None
@@ -129,7 +130,8 @@ class Session(JobCommands, SystemCommands, ShellCommands, InfoCommands):
     def try_connect(self, timeout: float) -> None:
         """Log in, retrying while the server is unreachable, for at most ``timeout`` seconds.
 
-        Raises ``AuthenticationError`` as soon as the server answers ``REJECT``, ``NoConnection`` when
+        Raises ``AuthenticationError`` as soon as the server answers ``REJECT``, ``TLSRejected`` as soon as
+        the TLS handshake fails for a certificate reason (unknown CA, expired), ``NoConnection`` when
         ``timeout`` passes without a login, ``SessionClosed`` if the session was closed.
         """
         if self._closed:
@@ -143,6 +145,8 @@ class Session(JobCommands, SystemCommands, ShellCommands, InfoCommands):
             try:
                 self._login(max(remaining, 0.05))
                 return
+            except TLSRejected:
+                raise  # a certificate problem does not go away by retrying
             except NoConnection as exc:
                 last_problem = str(exc)
             except _LoginIncomplete as exc:
@@ -203,9 +207,7 @@ class Session(JobCommands, SystemCommands, ShellCommands, InfoCommands):
     def __enter__(self) -> Session:
         return self
 
-    def __exit__(
-        self, exc_type: Optional[type], exc: Optional[BaseException], tb: Optional[TracebackType]
-    ) -> None:
+    def __exit__(self, exc_type: Optional[type], exc: Optional[BaseException], tb: Optional[TracebackType]) -> None:
         self.close()
 
     def __repr__(self) -> str:
@@ -226,7 +228,10 @@ class Session(JobCommands, SystemCommands, ShellCommands, InfoCommands):
         if self._token is None or self._commands is None:
             raise SessionClosed("the session is not logged in; call try_connect(timeout) first")
         if check_known:
-            name = split_command_line(line)[0]
+            try:
+                name = split_command_line(line)[0]
+            except ValueError as exc:  # shlex: "No closing quotation", "No escaped character"
+                raise InvalidArgumentError(f"cannot split command line {_shown(line)}: {exc}") from None
             if name not in self._commands:
                 raise InternalError(f"protocol error: {ApiStatus.ERROR_SYNTAX}: Command {name} not found")
         try:
@@ -281,17 +286,12 @@ class Session(JobCommands, SystemCommands, ShellCommands, InfoCommands):
         """``check_status server``: the server's status and start time, its clients and running jobs."""
         meta = self._command("check_status", "server").meta
         try:
-            server = ServerInfo(
-                status=meta[MetaKey.SERVER_STATUS], start_time=meta[MetaKey.SERVER_START_TIME]
-            )
+            server = ServerInfo(status=meta[MetaKey.SERVER_STATUS], start_time=meta[MetaKey.SERVER_START_TIME])
             clients = [
                 ClientInfo(name=c[MetaKey.CLIENT_NAME], last_connect_time=c[MetaKey.CLIENT_LAST_CONNECT_TIME])
                 for c in meta.get(MetaKey.CLIENTS, [])
             ]
-            jobs = [
-                JobInfo(app_name=j[MetaKey.APP_NAME], job_id=j[MetaKey.JOB_ID])
-                for j in meta.get(MetaKey.JOBS, [])
-            ]
+            jobs = [JobInfo(app_name=j[MetaKey.APP_NAME], job_id=j[MetaKey.JOB_ID]) for j in meta.get(MetaKey.JOBS, [])]
         except (KeyError, TypeError) as exc:
             raise InternalError(f"check_status reply lacks expected meta {exc}: {meta!r}") from None
         return SystemInfo(server_info=server, client_info=clients, job_info=jobs)
@@ -357,3 +357,8 @@ def new_insecure_session(
     )
     session.try_connect(timeout)
     return session
+
+
+def _shown(line: str) -> str:
+    """A command line for an error message, cut so a huge one (a submit_job zip) stays readable."""
+    return repr(line) if len(line) <= 200 else repr(line[:200]) + f"... ({len(line)} chars)"

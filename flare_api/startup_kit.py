@@ -55,14 +55,10 @@ def _substitute(value: Any, variables: dict[str, Any]) -> Any:
 def parse_sp_end_point(sp_end_point: object, where: str) -> tuple[str, int]:
     """Split DummyOverseerAgent's ``host:fl_port:admin_port`` into ``(host, admin_port)``."""
     if not isinstance(sp_end_point, str):
-        raise ConfigError(
-            f"{where}: sp_end_point must be a string 'host:fl_port:admin_port', got {sp_end_point!r}"
-        )
+        raise ConfigError(f"{where}: sp_end_point must be a string 'host:fl_port:admin_port', got {sp_end_point!r}")
     parts = sp_end_point.split(":")
     if len(parts) != 3 or not parts[0]:
-        raise ConfigError(
-            f"{where}: sp_end_point must look like 'host:fl_port:admin_port', got {sp_end_point!r}"
-        )
+        raise ConfigError(f"{where}: sp_end_point must look like 'host:fl_port:admin_port', got {sp_end_point!r}")
     try:
         port = int(parts[2])
     except ValueError:
@@ -106,9 +102,7 @@ def load_startup_kit(location: Union[str, os.PathLike[str]], *, secure: bool = T
     if not startup.is_dir():
         raise ConfigError(f"invalid workspace {root}: missing startup folder '{startup}' or not a valid dir")
     if not local.is_dir():
-        raise ConfigError(
-            f"invalid workspace {root}: missing site config folder '{local}' or not a valid dir"
-        )
+        raise ConfigError(f"invalid workspace {root}: missing site config folder '{local}' or not a valid dir")
     config_path = startup / "fed_admin.json"
     if not config_path.is_file():
         raise ConfigError(f"config_file_name {config_path} does not exist")
@@ -135,6 +129,4 @@ def load_startup_kit(location: Union[str, os.PathLike[str]], *, secure: bool = T
         raise ConfigError(f"{where}: admin.upload_dir and admin.download_dir must be folder names")
     download_dir = root / download
     download_dir.mkdir(parents=True, exist_ok=True)
-    return StartupKit(
-        root, config_path, host, port, with_ssl, ca, cert, key, root / upload, download_dir, config
-    )
+    return StartupKit(root, config_path, host, port, with_ssl, ca, cert, key, root / upload, download_dir, config)

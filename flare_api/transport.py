@@ -12,7 +12,8 @@ import time
 from pathlib import Path
 from typing import Optional, Protocol
 
-from .errors import NoConnection, ProtocolError
+from .errors import NoConnection, ProtocolError, TLSRejected
+from .tls_diagnosis import definitive_ssl_error, local_certificate_problem
 from .wire import (
     DEFAULT_MAX_BYTES,
     Document,
@@ -69,6 +70,7 @@ class Transport:
         *,
         timeout: float = 10.0,
         max_reply_bytes: int = DEFAULT_MAX_BYTES,
+        client_cert: Optional[Path] = None,
     ) -> None:
         if timeout <= 0:
             raise ValueError(f"timeout must be positive, got {timeout!r}")
@@ -77,6 +79,8 @@ class Transport:
         self.ssl_context = ssl_context
         self.timeout = timeout
         self.max_reply_bytes = max_reply_bytes
+        #: The certificate ``ssl_context`` presents, checked locally when the server refuses the handshake.
+        self.client_cert = client_cert
         #: Resume the last TLS session (tickets) to skip the certificate exchange on later requests.
         self.resume_tls = True
         self._tls_session: Optional[ssl.SSLSession] = None
@@ -87,9 +91,24 @@ class Transport:
             f"{what} admin server {self.host}:{self.port} failed after {elapsed:.2f} s: {type(exc).__name__}: {exc}"
         )
 
-    def request(
-        self, line: str, token: Optional[str] = None, *, timeout: Optional[float] = None
-    ) -> Optional[Document]:
+    def _tls_fail(self, what: str, started: float, exc: BaseException) -> NoConnection:
+        """Like :meth:`_fail`, but :class:`TLSRejected` naming the cause when a certificate was refused.
+
+        A refused client certificate arrives as an alert or, racing it, as a bare EOF (TLS 1.3: the
+        server checks it after the client's side of the handshake); either way the client's own
+        certificate is checked so the message can say what is wrong with it.
+        """
+        failure = self._fail(what, started, exc)
+        cause = definitive_ssl_error(exc)
+        server_refused = cause is not None and not isinstance(exc, ssl.SSLCertVerificationError)
+        dropped = isinstance(exc, (ssl.SSLEOFError, ssl.SSLZeroReturnError, ConnectionResetError))
+        if server_refused or dropped:
+            cause = local_certificate_problem(self.client_cert) or cause
+        if cause is None:
+            return failure
+        return TLSRejected(f"{failure}: {cause}")
+
+    def request(self, line: str, token: Optional[str] = None, *, timeout: Optional[float] = None) -> Optional[Document]:
         """Send ``line`` (with ``token``) and return the reply; None if the server sent no document."""
         timeout = self.timeout if timeout is None else timeout
         payload = encode_stream([Document.request(line, token).to_json()])
@@ -105,7 +124,7 @@ class Transport:
                     sock = self.ssl_context.wrap_socket(sock, session=session)
                 except (ssl.SSLError, OSError) as exc:
                     self._tls_session = None
-                    raise self._fail("TLS handshake with", started, exc) from None
+                    raise self._tls_fail("TLS handshake with", started, exc) from None
             try:
                 send_stream(sock, payload, timeout=timeout)
                 text = read_stream(sock, timeout=timeout, max_bytes=self.max_reply_bytes)
@@ -115,7 +134,9 @@ class Transport:
                 raise ProtocolError(f"bad reply from admin server {self.host}:{self.port}: {exc}") from None
             except OSError as exc:
                 self._tls_session = None
-                raise self._fail("talking to", started, exc) from None
+                if self.ssl_context is None:
+                    raise self._fail("talking to", started, exc) from None
+                raise self._tls_fail("talking to", started, exc) from None
             if isinstance(sock, ssl.SSLSocket) and self.resume_tls:
                 self._tls_session = sock.session
         finally:

@@ -94,6 +94,9 @@ class JobRecord:
     process_until: Optional[float] = None
     #: Injected errors: target ("server" or a site) -> group -> key -> "<time>: <text>" (FLARE's shape).
     errors: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
+    #: Why the scheduler can never handle this job (a hostile meta key, see :func:`schedule_fault`): it
+    #: stays SUBMITTED, while every other job is scheduled as usual.
+    fault: Optional[str] = None
 
     @property
     def current_round(self) -> int:
@@ -170,6 +173,8 @@ class JobStore:
         self.on_finish: list[FinishHook] = []
         self.on_transition: list[Callable[[JobRecord, RunStatus, RunStatus, float], None]] = []
         self.on_round: list[Callable[[JobRecord, int, float], None]] = []
+        #: Called when replaying a job's event raised (a bug): the job is frozen, the replay goes on.
+        self.on_fault: list[Callable[[JobRecord, Exception], None]] = []
         self._jobs: dict[str, JobRecord] = {}
         #: Unfinished jobs (the only ones with events) and how many hold a scheduler slot.
         self._live: dict[str, JobRecord] = {}
@@ -247,6 +252,7 @@ class JobStore:
         self._seq += 1
         script = self._pick_script(meta.get("name") if isinstance(meta.get("name"), str) else None)
         record = JobRecord(meta=meta, content=content, script=script, seq=self._seq, phase_start=now)
+        record.fault = schedule_fault(meta)
         self._jobs[record.job_id] = record
         self._live[record.job_id] = record
         self._enter_phase(record, now)
@@ -290,9 +296,20 @@ class JobStore:
             if due is None:
                 return
             when, record = due
-            self._fire(record, when)
+            try:
+                self._fire(record, when)
+            except Exception as exc:  # one job's failure must not stop every later request
+                self._quarantine(record, exc)
+
+    def _quarantine(self, record: JobRecord, exc: Exception) -> None:
+        """Freeze a job whose replay raised (a bug): it gets no more events, and the hooks hear of it."""
+        record.fault = f"{type(exc).__name__}: {exc}"
+        for hook in self.on_fault:
+            hook(record, exc)
 
     def _event_time(self, record: JobRecord) -> Optional[float]:
+        if record.fault is not None:
+            return None
         status = record.status
         if status is RunStatus.SUBMITTED:
             return record.next_attempt
@@ -306,8 +323,12 @@ class JobStore:
 
     def _next_event(self, now: float) -> Optional[tuple[float, JobRecord]]:
         best: Optional[tuple[float, int, JobRecord]] = None
-        for record in self._live.values():
-            when = self._event_time(record)
+        for record in list(self._live.values()):
+            try:
+                when = self._event_time(record)
+            except Exception as exc:  # as in sync: a broken job must not stop the others
+                self._quarantine(record, exc)
+                continue
             if when is None or when > now:
                 continue
             key = (when, record.seq, record)
@@ -410,13 +431,16 @@ class JobStore:
         free = self.max_jobs - self._active
         if free <= 0 or not self._connected_sites():
             return
-        waiting = sorted((r for r in self._live.values() if r.waiting), key=lambda r: r.seq)
+        waiting = sorted((r for r in self._live.values() if r.waiting and r.fault is None), key=lambda r: r.seq)
         for other in waiting[:free]:
             other.waiting = False
             other.next_attempt = when
 
     # ------------------------------------------------------------------ scheduler
     def _attempt(self, record: JobRecord, when: float) -> None:
+        if record.fault is not None:
+            record.next_attempt = None
+            return
         online = self._connected_sites()
         if self.active_count() >= self.max_jobs or not online:
             # FLARE skips the job without a history entry: no free slot, or (2.3.12) no site registered.
@@ -427,7 +451,7 @@ class JobStore:
         self._wake_waiting(when)  # a slot this job did not take goes to the next one in line
 
     def _try_to_schedule(self, record: JobRecord, online: list[str], when: float) -> None:
-        count = int(record.meta.get("schedule_count", 0))
+        count = schedule_count(record.meta)
         if count >= self.max_schedule_count:
             exceeded = f"exceeded max schedule count {self.max_schedule_count}"
             record.meta.update(self._attempt_fields(record, exceeded, when))
@@ -455,7 +479,7 @@ class JobStore:
         history = list(record.meta.get("schedule_history") or [])
         history.append(f"{history_time(when)}: {result}")
         return {
-            "schedule_count": int(record.meta.get("schedule_count", 0)) + 1,
+            "schedule_count": schedule_count(record.meta) + 1,
             "last_schedule_time": when,
             "schedule_history": history,
         }
@@ -567,6 +591,8 @@ class JobStore:
                 self._start_round(record, now)
             self._finish(record, record.script.outcome, now)
         while len(record.transitions) == before:
+            if record.status is RunStatus.SUBMITTED and record.fault is not None:
+                raise JobStoreError(f"job {job_id} can never be scheduled: {record.fault}")
             if record.status is RunStatus.SUBMITTED and record.waiting:
                 raise JobStoreError(
                     f"job {job_id} cannot be scheduled now (no free slot of {self.max_jobs}, or no site connected)"
@@ -604,5 +630,41 @@ class JobStore:
 def _as_int(value: object) -> int:
     try:
         return int(value)  # type: ignore[call-overload]
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return 0
+
+
+def _is_count(value: object) -> bool:
+    """A whole, non-negative number (JSON may give ``2.0``; ``True`` counts as 1, as in FLARE's arithmetic)."""
+    if isinstance(value, int):  # bool included
+        return value >= 0
+    return isinstance(value, float) and value.is_integer() and value >= 0
+
+
+def schedule_count(meta: dict[str, Any]) -> int:
+    """``schedule_count`` as a number (0 when absent); only called for jobs without a :func:`schedule_fault`."""
+    value = meta.get("schedule_count", 0)
+    return int(value) if _is_count(value) else 0
+
+
+def schedule_fault(meta: dict[str, Any]) -> Optional[str]:
+    """Why FLARE's scheduler would raise on this meta every tick (None if it would not).
+
+    An upload's ``meta.json`` may carry the scheduler's own keys; FLARE keeps them, and its scheduler then
+    compares, iterates and appends to whatever they hold. The fake keeps such a job SUBMITTED and leaves
+    every other job alone (on FLARE one such job stalls scheduling for all jobs submitted after it).
+    Negative or fractional counts are refused too: the fake would retry them without end.
+    """
+    count = meta.get("schedule_count", 0)
+    if not _is_count(count):
+        return f"schedule_count {count!r} is not a whole number >= 0"
+    history = meta.get("schedule_history")
+    if history and not isinstance(history, list):
+        return f"schedule_history of type {type(history).__name__} is not a list"
+    last = meta.get("last_schedule_time", 0.0)
+    if count and (isinstance(last, bool) or not isinstance(last, (int, float))):
+        return f"last_schedule_time {last!r} is not a number"
+    mandatory = meta.get("mandatory_clients")
+    if mandatory and not isinstance(mandatory, (list, dict, str)):
+        return f"mandatory_clients of type {type(mandatory).__name__} is not iterable"
+    return None

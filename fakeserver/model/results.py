@@ -11,8 +11,10 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import posixpath
+import shutil
 import zipfile
-from typing import Optional
+from typing import Optional, Union
 
 from .job_script import RunStatus
 from .jobs import JobRecord, history_time
@@ -95,36 +97,66 @@ def _job_dirs(content: bytes) -> set[str]:
         return {info.filename.rstrip("/") for info in archive.infolist() if info.is_dir()}
 
 
-def zip_tree(top: str, files: dict[str, bytes], dirs: Optional[set[str]] = None) -> bytes:
+#: A file of a virtual folder: its bytes, or an entry of a stored job zip to copy in chunks.
+FileSource = Union[bytes, zipfile.ZipInfo]
+_COPY_CHUNK = 1 << 20
+
+
+def zip_tree(
+    top: str,
+    files: dict[str, FileSource],
+    dirs: Optional[set[str]] = None,
+    source: Optional[zipfile.ZipFile] = None,
+) -> bytes:
     """Zip a virtual folder named ``top`` like FLARE zips a real one: STORED, ``os.walk`` order
-    (a folder's files, then its subfolder entries, then each subfolder), no entry for ``top`` itself."""
+    (a folder's files, then its subfolder entries, then each subfolder), no entry for ``top`` itself.
+
+    A file given as a ``ZipInfo`` is streamed from ``source``, so a job's content is never held twice.
+    """
     all_dirs = set(dirs or ())
     for path in files:
         parts = path.split("/")[:-1]
         for i in range(1, len(parts) + 1):
             all_dirs.add("/".join(parts[:i]))
+    files_in: dict[str, list[str]] = {}
+    dirs_in: dict[str, list[str]] = {}
+    for path in files:
+        files_in.setdefault(posixpath.dirname(path), []).append(path)
+    for folder in all_dirs:
+        if folder:
+            dirs_in.setdefault(posixpath.dirname(folder), []).append(folder)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
 
-        def walk(folder: str) -> None:
-            prefix = f"{folder}/" if folder else ""
-            here_files = sorted(p for p in files if p.startswith(prefix) and "/" not in p[len(prefix) :])
-            here_dirs = sorted(d for d in all_dirs if d.startswith(prefix) and "/" not in d[len(prefix) :] and d)
-            for path in here_files:
-                archive.writestr(f"{top}/{path}", files[path])
+        def write(path: str) -> None:
+            content = files[path]
+            if isinstance(content, bytes):
+                archive.writestr(f"{top}/{path}", content)
+                return
+            assert source is not None, "a streamed file needs its source zip"
+            info = zipfile.ZipInfo(f"{top}/{path}")
+            info.file_size = content.file_size
+            with source.open(content) as reader, archive.open(info, "w") as writer:
+                shutil.copyfileobj(reader, writer, _COPY_CHUNK)
+
+        pending = [""]
+        while pending:  # iterative, so a deep tree cannot exhaust the stack
+            folder = pending.pop()
+            here_dirs = sorted(dirs_in.get(folder, ()))
+            for path in sorted(files_in.get(folder, ())):
+                write(path)
             for sub in here_dirs:
                 archive.writestr(zipfile.ZipInfo(f"{top}/{sub}/"), b"")
-            for sub in here_dirs:
-                walk(sub)
-
-        walk("")
+            pending.extend(reversed(here_dirs))
     return buffer.getvalue()
 
 
 def download_zip(record: JobRecord) -> bytes:
-    """``<id>/job/<folder>/...`` and ``<id>/workspace/...`` of a stored job."""
-    files = {f"job/{name}": data for name, data in job_files(record.content).items()}
-    dirs = {"job", "workspace"} | {f"job/{d}" for d in _job_dirs(record.content)}
-    for name, data in (record.workspace or {}).items():
-        files[f"workspace/{name}"] = data
-    return zip_tree(record.job_id, files, dirs)
+    """``<id>/job/<folder>/...`` and ``<id>/workspace/...`` of a stored job, job files streamed."""
+    with zipfile.ZipFile(io.BytesIO(record.content)) as content:
+        infos = content.infolist()
+        files: dict[str, FileSource] = {f"job/{info.filename}": info for info in infos if not info.is_dir()}
+        dirs = {"job", "workspace"} | {f"job/{info.filename.rstrip('/')}" for info in infos if info.is_dir()}
+        for name, data in (record.workspace or {}).items():
+            files[f"workspace/{name}"] = data
+        return zip_tree(record.job_id, files, dirs, content)

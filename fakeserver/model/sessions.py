@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import threading
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Optional
 
@@ -26,7 +27,11 @@ class AdminSession:
 
 
 class SessionStore:
-    """Sessions by token. An idle session counts as gone once ``idle_timeout`` has passed on the clock."""
+    """Sessions by token. An idle session counts as gone once ``idle_timeout`` has passed on the clock.
+
+    Sessions are kept in the order they were last active, so each create or lookup also drops every
+    expired session from the front in O(1) per session dropped: abandoned logins cannot pile up.
+    """
 
     def __init__(self, clock: Clock, rng: random.Random, idle_timeout: float = DEFAULT_IDLE_TIMEOUT) -> None:
         if idle_timeout <= 0:
@@ -34,7 +39,8 @@ class SessionStore:
         self._clock = clock
         self._rng = rng
         self.idle_timeout = idle_timeout
-        self._sessions: dict[str, AdminSession] = {}
+        #: Least recently active first.
+        self._sessions: OrderedDict[str, AdminSession] = OrderedDict()
         self._lock = threading.Lock()
 
     def _new_token(self) -> str:
@@ -44,6 +50,7 @@ class SessionStore:
     def create(self, user_name: str, org: Optional[str], role: Optional[str]) -> AdminSession:
         now = self._clock.time()
         with self._lock:
+            self._sweep(now)
             token = self._new_token()
             while token in self._sessions:
                 token = self._new_token()
@@ -57,6 +64,7 @@ class SessionStore:
             return None
         now = self._clock.time()
         with self._lock:
+            self._sweep(now)
             session = self._sessions.get(token)
             if session is None:
                 return None
@@ -65,7 +73,17 @@ class SessionStore:
                 return None
             if touch:
                 session.last_active = now
+                self._sessions.move_to_end(token)
             return session
+
+    def _sweep(self, now: float) -> None:
+        """Drop expired sessions from the least recently active end (call with ``_lock`` held)."""
+        sessions = self._sessions
+        while sessions:
+            token, oldest = next(iter(sessions.items()))
+            if now - oldest.last_active <= self.idle_timeout:
+                return
+            del sessions[token]
 
     def end(self, token: str) -> bool:
         """Remove a session (logout); True if it existed."""
@@ -77,7 +95,7 @@ class SessionStore:
             self._sessions.clear()
 
     def all(self) -> list[AdminSession]:
-        """A snapshot of the sessions not yet removed (expired ones may linger until looked up)."""
+        """A snapshot of the sessions not yet removed (expired ones linger until the next create or lookup)."""
         with self._lock:
             return list(self._sessions.values())
 

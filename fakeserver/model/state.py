@@ -24,10 +24,37 @@ from .sessions import DEFAULT_IDLE_TIMEOUT, SessionStore
 from .sites import DEFAULT_HEARTBEAT_INTERVAL, SiteRegistry
 from .workspaces import JobLogWriter, Workspaces
 
+#: At most this many unexpected errors are kept (the oldest are dropped; ``errors_dropped`` counts them).
+MAX_ERROR_RECORDS = 100
+#: A kept error's request line and traceback text are cut to these many characters.
+ERROR_COMMAND_CHARS = 1_000
+ERROR_TRACEBACK_CHARS = 20_000
+
+
+def _truncated(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, saying how long it was."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... [{len(text) - limit} more characters]"
+
+
+def _drop_tracebacks(exc: BaseException) -> None:
+    """Forget the frames of ``exc`` and its chain: they hold every local of the failed request."""
+    seen: set[int] = set()
+    current: Optional[BaseException] = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        current.__traceback__ = None
+        current = current.__cause__ or current.__context__
+
 
 @dataclass(frozen=True)
 class ServerErrorRecord:
-    """An unexpected exception raised while serving a request: a bug in the fake, never swallowed."""
+    """An unexpected exception raised while serving a request: a bug in the fake, never swallowed.
+
+    The request line and traceback text are truncated and the exception keeps no frames, so a record
+    stays small whatever the request held.
+    """
 
     command: str
     exception: BaseException
@@ -111,6 +138,7 @@ class ServerState:
             self.clock, self.rng, lambda: [site.name for site in self.sites.connected()], max_jobs=self.config.max_jobs
         )
         self.jobs.on_finish.append(self._save_workspace)
+        self.jobs.on_fault.append(lambda record, exc: self.record_error(f"<replay of job {record.job_id}>", exc))
         self.workspaces: Optional[Workspaces] = None
         #: Set by ``shutdown server|all``: the server behaves as gone (connections cut) until ``reset()``.
         self.gone = False
@@ -118,7 +146,10 @@ class ServerState:
         #: The latest commands that passed authorization (FLARE's audit log), oldest first; bounded so a
         #: long-running server (``flare-harness serve``, load tests) does not grow without end.
         self.audit: deque[AuditRecord] = deque(maxlen=AUDIT_RECORDS)
-        self.errors: list[ServerErrorRecord] = []
+        #: Unexpected errors, oldest first: the latest :data:`MAX_ERROR_RECORDS` of them.
+        self.errors: deque[ServerErrorRecord] = deque(maxlen=MAX_ERROR_RECORDS)
+        #: How many errors were dropped from ``errors`` to keep it bounded (since the last ``reset()``).
+        self.errors_dropped = 0
         self._extensions: list[Any] = []
 
     @property
@@ -158,9 +189,16 @@ class ServerState:
         self._extensions.append(extension)
 
     def record_error(self, command: str, exc: BaseException) -> None:
+        """Keep a bounded record of an unexpected exception (see :data:`MAX_ERROR_RECORDS`)."""
         trace = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        _drop_tracebacks(exc)
+        record = ServerErrorRecord(
+            _truncated(command, ERROR_COMMAND_CHARS), exc, _truncated(trace, ERROR_TRACEBACK_CHARS)
+        )
         with self.lock:
-            self.errors.append(ServerErrorRecord(command, exc, trace))
+            if len(self.errors) == self.errors.maxlen:
+                self.errors_dropped += 1
+            self.errors.append(record)
 
     def record_audit(self, user: str, command: str) -> None:
         """FLARE's audit filter: one ``audit.log`` line (and ``audit`` record) unless the action is excluded."""
@@ -188,6 +226,7 @@ class ServerState:
                 self.workspaces.reset()
             self.audit.clear()
             self.errors.clear()
+            self.errors_dropped = 0
             self.gone = False
             for extension in self._extensions:
                 extension.reset()

@@ -12,14 +12,15 @@ Three stages, each failing the way FLARE 2.3's server does:
    reference does not say so, but a deploy_map with no client site (e.g. ``{"app": ["server"]}``)
    always ends here with ``StopIteration``, as on the real server.
 
-Ours, not FLARE's (no sane upload is affected; FLARE's client never produces these): a zip with more
-than :data:`MAX_ENTRIES` entries, more than :data:`MAX_TOTAL_BYTES` declared uncompressed bytes, an
-absolute, drive-letter or ``..`` entry name, a symlink entry, or two entries with one name (also after
-the legacy wrapping) is refused before conversion with :class:`UnsafeUpload`, a
-:class:`JobDefinitionError` (FLARE stores such zips). A zip the server rewrites is stored with every
-entry STORED (FLARE keeps each entry's method; nothing visible depends on it); an unchanged one is
-kept byte for byte. Mandatory-client sets in messages are listed sorted, since Python's set order
-changes from run to run.
+Ours, not FLARE's (no sane upload is affected; FLARE's client never produces these): before anything
+is decompressed, the zip's central directory is checked against the limits below, and an absolute,
+drive-letter or ``..`` entry name, a symlink entry, two entries with one name (also after the legacy
+wrapping) or a name that is both a file and a folder is refused with :class:`UnsafeUpload`, a
+:class:`JobDefinitionError` (FLARE stores such zips). These checks are the server's own, independent of
+the client's ``flare_api.job_folder`` ones, so a bug in one is caught by the other. A zip the server
+rewrites is copied entry by entry (never whole in memory) with every entry STORED (FLARE keeps each
+entry's method; nothing visible depends on it); an unchanged one is kept byte for byte.
+Mandatory-client sets in messages are listed sorted, since Python's set order changes from run to run.
 """
 
 from __future__ import annotations
@@ -29,14 +30,18 @@ import collections
 import io
 import json
 import posixpath
+import re
+import shutil
+import stat
 import zipfile
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from flare_api.job_folder import is_symlink_entry, unsafe_entry_reason
-
 __all__ = [
+    "MAX_COMPRESSION_RATIO",
     "MAX_ENTRIES",
+    "MAX_META_BYTES",
+    "MAX_NAME_BYTES",
     "MAX_TOTAL_BYTES",
     "JobDefinitionError",
     "JobPackage",
@@ -57,9 +62,19 @@ CLIENT_CONFIG = "config_fed_client.json"
 JOB_FOLDER_NAME = "job_folder_name"
 MAX_CLIENTS = 1_000_000
 
-#: Caps on an uploaded zip (ours): number of entries and total declared uncompressed size.
-MAX_ENTRIES = 100_000
-MAX_TOTAL_BYTES = 1 << 30
+#: Caps on an uploaded zip (ours), checked on the central directory before anything is decompressed:
+#: number of entries, total declared uncompressed size, ``meta.json`` size, entry name length (UTF-8
+#: bytes) and one path segment's length, and an entry's uncompressed/compressed ratio (for entries
+#: above :data:`RATIO_FLOOR_BYTES`; FLARE's client uploads STORED, ratio 1).
+MAX_ENTRIES = 10_000
+MAX_TOTAL_BYTES = 128 * 1024 * 1024
+MAX_META_BYTES = 1024 * 1024
+MAX_NAME_BYTES = 1024
+MAX_SEGMENT_BYTES = 255
+MAX_COMPRESSION_RATIO = 100
+RATIO_FLOOR_BYTES = 1024 * 1024
+_COPY_CHUNK = 1 << 20
+_DRIVE = re.compile(r"^[A-Za-z]:")
 
 
 class UploadCrash(Exception):
@@ -153,21 +168,55 @@ def convert_legacy_upload(data: bytes, folder_name: str = "") -> bytes:
 
 
 def _refuse_hostile(infos: list[zipfile.ZipInfo], folder_name: str) -> None:
+    """Every cap and name rule, from the central directory alone (declared sizes bound what reading
+    yields: ``zipfile`` stops at the declared size and fails the CRC check if the data says otherwise)."""
     if len(infos) > MAX_ENTRIES:
         raise UnsafeUpload(f"upload has {len(infos)} zip entries, more than the limit of {MAX_ENTRIES}")
     total = sum(info.file_size for info in infos)
     if total > MAX_TOTAL_BYTES:
         raise UnsafeUpload(f"upload expands to {total} bytes, more than the limit of {MAX_TOTAL_BYTES}")
     seen: set[str] = set()
+    folders: set[str] = set()
     for info in infos:
-        reason = unsafe_entry_reason(info.filename)
-        if reason is None and is_symlink_entry(info):
-            reason = "symbolic link entry"
+        reason = entry_refusal(info)
         if reason is None and info.filename in seen:
             reason = "duplicate entry name"
         if reason is not None:
             raise UnsafeUpload(f"unsafe zip entry {info.filename!r} ({reason}) for job {folder_name}")
         seen.add(info.filename)
+        parts = info.filename.rstrip("/").split("/")
+        folders.update("/".join(parts[:end]) for end in range(1, len(parts) if not info.is_dir() else len(parts) + 1))
+    for name in seen:
+        if not name.endswith("/") and name in folders:
+            raise UnsafeUpload(f"unsafe zip entry {name!r} (both a file and a folder) for job {folder_name}")
+
+
+def entry_refusal(info: zipfile.ZipInfo) -> Optional[str]:
+    """Why the server refuses one zip entry (name, link, size, ratio), or None.
+
+    The server's own rules, deliberately not shared with the client's ``safe_extract``: backslashes
+    count as separators and a drive letter as absolute, so the answer does not depend on the OS.
+    """
+    name = info.filename
+    if not name:
+        return "empty name"
+    if "\x00" in name:
+        return "NUL character in name"
+    encoded = name.encode("utf-8", "surrogateescape")
+    if len(encoded) > MAX_NAME_BYTES:
+        return f"name longer than {MAX_NAME_BYTES} bytes"
+    segments = name.replace("\\", "/").split("/")
+    if name[0] in "/\\" or _DRIVE.match(name):
+        return "absolute path"
+    if ".." in segments:
+        return "'..' path segment"
+    if any(len(segment.encode("utf-8", "surrogateescape")) > MAX_SEGMENT_BYTES for segment in segments):
+        return f"path segment longer than {MAX_SEGMENT_BYTES} bytes"
+    if stat.S_IFMT(info.external_attr >> 16) == stat.S_IFLNK:
+        return "symbolic link entry"
+    if info.file_size > RATIO_FLOOR_BYTES and info.file_size > MAX_COMPRESSION_RATIO * max(info.compress_size, 1):
+        return f"compression ratio above {MAX_COMPRESSION_RATIO}:1"
+    return None
 
 
 def _zip_meta_path(folder: str) -> str:
@@ -179,25 +228,28 @@ def _convert(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo], data: bytes
     """The conversion proper; every exception it raises (IndexError, BadZipFile, JSONDecodeError...) is a crash."""
     folder = infos[0].filename.split("/")[0]  # an empty zip raises IndexError, as on the server
     meta_path = _zip_meta_path(folder)
-    if any(info.filename == meta_path for info in infos):
-        meta = json.loads(archive.read(meta_path))
+    meta_info = next((info for info in infos if info.filename == meta_path), None)
+    entries: list[tuple[str, Optional[zipfile.ZipInfo], bytes]]
+    if meta_info is not None:
+        if meta_info.file_size > MAX_META_BYTES:
+            raise UnsafeUpload(f"{meta_path} is larger than {MAX_META_BYTES} bytes for job {folder_name}")
+        meta = json.loads(archive.read(meta_info))
         if JOB_FOLDER_NAME in meta:
             return data
         meta[JOB_FOLDER_NAME] = folder  # TypeError for a list or string meta, as on the server
-        entries: list[tuple[str, Optional[zipfile.ZipInfo], bytes]] = [
-            (meta_path, None, json.dumps(meta).encode("utf-8"))
-        ]
-        entries += [(i.filename, i, archive.read(i.filename)) for i in infos if i.filename != meta_path]
+        entries = [(meta_path, None, json.dumps(meta).encode("utf-8"))]
+        entries += [(i.filename, i, b"") for i in infos if i.filename != meta_path]
         comment = archive.comment
     else:
         entries = [(meta_path, None, legacy_meta_text(folder).encode("utf-8"))]
-        entries += [(f"{folder}/{i.filename}", i, archive.read(i.filename)) for i in infos]
+        entries += [(f"{folder}/{i.filename}", i, b"") for i in infos]
         comment = b""
     names = [name for name, _, _ in entries]
     if len(set(names)) != len(names):
-        clash = next(name for name in names if names.count(name) > 1)
+        counts = collections.Counter(names)
+        clash = next(name for name in names if counts[name] > 1)
         raise UnsafeUpload(f"unsafe zip entry {clash!r} (duplicate entry name after conversion) for job {folder_name}")
-    return _write_zip(entries, comment)
+    return _write_zip(archive, entries, comment)
 
 
 def legacy_meta_text(folder: str) -> str:
@@ -212,8 +264,11 @@ def legacy_meta_text(folder: str) -> str:
     return "{\n" + ",\n".join(" " * 17 + field for field in fields) + "\n" + " " * 15 + "}\n" + " " * 12
 
 
-def _write_zip(entries: list[tuple[str, Optional[zipfile.ZipInfo], bytes]], comment: bytes) -> bytes:
-    """A STORED zip of ``(name, original info or None, data)``; originals keep their time and attributes."""
+def _write_zip(
+    source: zipfile.ZipFile, entries: list[tuple[str, Optional[zipfile.ZipInfo], bytes]], comment: bytes
+) -> bytes:
+    """A STORED zip of ``(name, original info or None, data)``: new entries hold ``data``; originals are
+    streamed from ``source`` in chunks, keeping their time and attributes."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as out:
         for name, original, payload in entries:
@@ -223,7 +278,9 @@ def _write_zip(entries: list[tuple[str, Optional[zipfile.ZipInfo], bytes]], comm
             info = zipfile.ZipInfo(name, date_time=original.date_time)
             info.external_attr = original.external_attr
             info.compress_type = zipfile.ZIP_STORED
-            out.writestr(info, payload)
+            info.file_size = original.file_size
+            with source.open(original) as reader, out.open(info, "w") as writer:
+                shutil.copyfileobj(reader, writer, _COPY_CHUNK)
         out.comment = comment
     return buffer.getvalue()
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from .job_script import RunStatus
-from .jobs import JobRecord, JobStore, history_time
+from .jobs import JobRecord, JobStore, history_time, schedule_count
 from .policy import DEFAULT_POLICY
 from .project import Project
 from .results import job_files
@@ -31,6 +31,8 @@ from .results import job_files
 SERVER_TARGET = "server"
 LOG_FILE = "log.txt"
 AUDIT_FILE = "audit.log"
+#: ``audit.log`` is rotated to ``audit.log.1`` (replacing it) when it grows past this size.
+AUDIT_LOG_MAX_BYTES = 16 * 1024 * 1024
 TRANSFER_DIR = "transfer"
 SERVER_STARTUP_FILES = (
     "rootCA.pem", "server.crt", "server.key", "server.pfx", "signature.json", "start.sh", "stop_fl.sh", "sub_start.sh",
@@ -168,12 +170,22 @@ class Workspaces:
         if job_id and self.run_folder(target, job_id).is_dir():
             files.append(self.run_folder(target, job_id) / LOG_FILE)
         for path in files:
-            with path.open("a", encoding="utf-8") as log:
+            with path.open("a", encoding="utf-8", errors="backslashreplace") as log:
                 log.write(line + "\n")
 
     def write_audit(self, line: str) -> None:
-        """Append one line to the server's ``audit.log``."""
-        with (self.server / AUDIT_FILE).open("a", encoding="utf-8") as audit:
+        """Append one line to the server's ``audit.log``, rotated at :data:`AUDIT_LOG_MAX_BYTES`.
+
+        A command may hold lone surrogates (``\\ud800``), which UTF-8 cannot encode: they are written
+        backslash-escaped rather than failing the request.
+        """
+        path = self.server / AUDIT_FILE
+        try:
+            if path.stat().st_size >= AUDIT_LOG_MAX_BYTES:
+                path.replace(path.with_name(AUDIT_FILE + ".1"))
+        except FileNotFoundError:
+            pass
+        with path.open("a", encoding="utf-8", errors="backslashreplace") as audit:
             audit.write(line + "\n")
 
     def deploy(self, target: str, record: JobRecord, app_name: str, meta: dict[str, Any]) -> None:
@@ -215,7 +227,7 @@ def deployed_meta(record: JobRecord, when: float) -> dict[str, Any]:
     meta = dict(record.meta)
     meta["status"] = RunStatus.SUBMITTED.value
     meta["schedule_history"] = [*(meta.get("schedule_history") or []), f"{history_time(when)}: scheduled"]
-    meta["schedule_count"] = int(meta.get("schedule_count", 0)) + 1
+    meta["schedule_count"] = schedule_count(meta) + 1
     meta["last_schedule_time"] = when
     return meta
 

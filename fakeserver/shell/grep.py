@@ -1,15 +1,17 @@
-"""GNU grep 3.8 with -n -i -b: basic regular expressions translated to Python ``re``, with glibc's error texts.
+"""GNU grep 3.8 with -n -i -b: basic regular expressions parsed with glibc's error texts, matched by
+:mod:`.nfa` in bounded time (never by Python's backtracking ``re``: a hostile pattern must not freeze
+the server, which holds its state lock while a shell command runs).
 
 Output, prefixes and the binary-file rule follow grep, so FLARE's ``grep`` replies read as on a real server.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Optional
 
-from .charclass import _CHAR_CLASSES, _class_pattern, _swapcase
+from .charclass import _CHAR_CLASSES, _swapcase
 from .getopt import _GREP_USAGE, _TRY_HELP, _getopt
+from .nfa import MAX_STEPS, Budget, BudgetExceeded, Node, Program, ProgramTooBig, compile_pattern
 from .text import _lines
 from .workspace import _quote_if_needed, _read, _reason, _Workspace
 
@@ -29,6 +31,7 @@ def _grep(workspace: _Workspace, argv: list[bytes]) -> bytes:
         return b"grep: " + str(exc).encode() + b"\n"
     out = bytearray()
     files = operands[1:]  # none: grep reads stdin, which a server has empty
+    budget = Budget()
     for name in files:
         try:
             data = _read(workspace.locate(name, follow=True))
@@ -36,19 +39,30 @@ def _grep(workspace: _Workspace, argv: list[bytes]) -> bytes:
             out += b"grep: " + _quote_if_needed(name) + b": " + _reason(exc) + b"\n"
             continue
         prefix = name + b":" if len(files) > 1 else b""
-        out += _grep_data(data, patterns, chars, prefix, name)
+        try:
+            _grep_data(out, data, patterns, chars, prefix, name, budget)
+        except BudgetExceeded:
+            out += b"grep: " + _quote_if_needed(name) + BUDGET_MESSAGE
+            break
     return bytes(out)
 
 
-def _grep_data(data: bytes, patterns: list[re.Pattern[bytes]], chars: set[str], prefix: bytes, name: bytes) -> bytes:
-    out = bytearray()
+#: What grep prints (ours, not GNU's) when a command runs out of matching steps; output so far is kept.
+BUDGET_MESSAGE = b": search stopped after %d matching steps (the fake server's limit)\n" % MAX_STEPS
+
+
+def _grep_data(
+    out: bytearray, data: bytes, patterns: list[Program], chars: set[str], prefix: bytes, name: bytes, budget: Budget
+) -> None:
+    """Append grep's output for one file's ``data`` to ``out`` (as it goes, so a budget stop keeps it)."""
     binary = b"\0" in data
     offset = 0
     for number, line in enumerate(_lines(data), start=1):
         text = line[:-1] if line.endswith(b"\n") else line
-        if any(pattern.search(text) for pattern in patterns):
+        if any(pattern.search(text, budget) for pattern in patterns):
             if binary:
-                return bytes(out) + b"grep: " + _quote_if_needed(name) + b": binary file matches\n"
+                out += b"grep: " + _quote_if_needed(name) + b": binary file matches\n"
+                return
             out += prefix
             if "n" in chars:
                 out += b"%d:" % number
@@ -56,7 +70,6 @@ def _grep_data(data: bytes, patterns: list[re.Pattern[bytes]], chars: set[str], 
                 out += b"%d:" % offset
             out += text + b"\n"
         offset += len(line)
-    return bytes(out)
 
 
 class _RegexError(Exception):
@@ -71,20 +84,29 @@ _COLON_SYNTAX = "character class syntax is [[:space:]], not [:space:]"
 
 
 _ESCAPE_ASSERTIONS = {
-    b"<": rb"\b(?=\w)",
-    b">": rb"\b(?<=\w)",
-    b"b": rb"\b",
-    b"B": rb"\B",
-    b"`": rb"\A",
-    b"'": rb"\Z",
+    b"<": "word_start",
+    b">": "word_end",
+    b"b": "boundary",
+    b"B": "not_boundary",
+    b"`": "bol",
+    b"'": "eol",
 }
-_ESCAPE_CLASSES = {b"w": rb"\w", b"W": rb"\W", b"s": rb"\s", b"S": rb"\S"}
+_ALL = frozenset(range(256))
+_WORD_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
+_SPACE_BYTES = frozenset(b" \t\n\r\f\v")
+_ESCAPE_CLASSES = {
+    b"w": _WORD_BYTES,
+    b"W": _ALL - _WORD_BYTES,
+    b"s": _SPACE_BYTES,
+    b"S": _ALL - _SPACE_BYTES,
+}
+_Item = tuple[Node, str]
 
 
 class _Bre:
-    """Translate one GNU basic regular expression (C locale) into a Python ``re`` pattern.
+    """Parse one GNU basic regular expression (C locale) into an :mod:`.nfa` tree and compile it.
 
-    Atoms are kept as (python text, kind) so repeats of repeats and of assertions get a group around them;
+    Atoms are kept as (node, kind) so the rules on where ``*`` and ``^`` are special can look back;
     back references follow glibc: only to groups closed earlier in the same alternative.
     """
 
@@ -96,20 +118,25 @@ class _Bre:
         self.closed: set[int] = set()
         self.colon_error = False
 
-    def compile(self) -> re.Pattern[bytes]:
-        text = self._alternation(depth=0)
+    def compile(self) -> Program:
+        tree = self._alternation(depth=0)
         if self.colon_error:
             raise _RegexError(_COLON_SYNTAX)
-        flags = re.DOTALL | (re.IGNORECASE if self.icase else 0)
         try:
-            return re.compile(text, flags)
-        except re.error as exc:  # a translation gap: say so in grep's words
-            raise _RegexError("Invalid regular expression") from exc
+            return compile_pattern(tree, self.icase)
+        except ProgramTooBig as exc:
+            raise _RegexError("Regular expression too big") from exc
+
+    def _literal(self, byte: int) -> Node:
+        members = {byte}
+        if self.icase:
+            members |= _swapcase(members)
+        return ("set", frozenset(members))
 
     def _peek(self, length: int = 1) -> bytes:
         return self.p[self.i : self.i + length]
 
-    def _alternation(self, depth: int) -> bytes:
+    def _alternation(self, depth: int) -> Node:
         start_closed = set(self.closed)
         branches = [self._branch()]
         finished = set(self.closed)
@@ -121,15 +148,15 @@ class _Bre:
         self.closed = finished
         if self._peek(2) == b"\\)" and depth == 0:
             raise _RegexError("Unmatched ) or \\)")
-        return b"|".join(branches)
+        return branches[0] if len(branches) == 1 else ("alt", branches)
 
-    def _branch(self) -> bytes:
-        items: list[tuple[bytes, str]] = []
+    def _branch(self) -> Node:
+        items: list[_Item] = []
         while self.i < len(self.p):
             two = self._peek(2)
             if two in (b"\\|", b"\\)"):
                 break
-            at_start = not items or items == [(b"^", "anchor")]
+            at_start = not items or items == [(("assert", "bol"), "caret")]
             char = self._peek()
             if char == b"\\":
                 self._escape(items, at_start)
@@ -138,25 +165,23 @@ class _Bre:
                 items.append((self._bracket(), "atom"))
             elif char == b"*" and not at_start:
                 self.i += 1
-                self._repeat(items, b"*")
+                self._repeat(items, (0, None))
             elif char == b"^" and not items:
                 self.i += 1
-                items.append((b"^", "anchor"))
+                items.append((("assert", "bol"), "caret"))
             elif char == b"$" and self.p[self.i + 1 : self.i + 3] in (b"", b"\\)", b"\\|"):
                 self.i += 1
-                items.append((rb"\Z", "anchor"))
+                items.append((("assert", "eol"), "anchor"))
             else:
                 self.i += 1
-                items.append((b"." if char == b"." else re.escape(char), "atom"))
-        return b"".join(text for text, _ in items)
+                items.append((("set", _ALL) if char == b"." else self._literal(char[0]), "atom"))
+        return ("cat", [node for node, _ in items])
 
-    def _repeat(self, items: list[tuple[bytes, str]], quantifier: bytes) -> None:
-        text, kind = items.pop()
-        if kind != "atom":
-            text = b"(?:" + text + b")"
-        items.append((text + quantifier, "repeated"))
+    def _repeat(self, items: list[_Item], bounds: tuple[int, Optional[int]]) -> None:
+        node, _ = items.pop()
+        items.append((("repeat", node, bounds[0], bounds[1]), "repeated"))
 
-    def _escape(self, items: list[tuple[bytes, str]], at_start: bool) -> None:
+    def _escape(self, items: list[_Item], at_start: bool) -> None:
         if self.i + 1 >= len(self.p):
             raise _RegexError("Trailing backslash")
         char = self.p[self.i + 1 : self.i + 2]
@@ -169,24 +194,24 @@ class _Bre:
                 raise _RegexError("Unmatched ( or \\(")
             self.i += 2
             self.closed.add(number)
-            items.append((b"(" + inner + b")", "atom"))
+            items.append((("group", number, inner), "atom"))
         elif char == b"{" and not at_start:
             self._repeat(items, self._interval())
         elif char in (b"+", b"?") and not at_start:
-            self._repeat(items, char)
+            self._repeat(items, (1, None) if char == b"+" else (0, 1))
         elif char.isdigit() and char != b"0":
             if int(char) not in self.closed:
                 raise _RegexError("Invalid back reference")
-            items.append((b"(?:\\" + char + b")", "atom"))
+            items.append((("backref", int(char)), "atom"))
         elif char in _ESCAPE_ASSERTIONS:
-            items.append((_ESCAPE_ASSERTIONS[char], "anchor"))
+            items.append((("assert", _ESCAPE_ASSERTIONS[char]), "anchor"))
         elif char in _ESCAPE_CLASSES:
-            items.append((_ESCAPE_CLASSES[char], "atom"))
+            items.append((("set", _ESCAPE_CLASSES[char]), "atom"))
         else:  # any other escaped byte stands for itself
-            items.append((re.escape(char), "atom"))
+            items.append((self._literal(char[0]), "atom"))
 
-    def _interval(self) -> bytes:
-        """``\\{m,n\\}`` (after the ``\\{``) as a Python repeat, with glibc's errors for bad ones."""
+    def _interval(self) -> tuple[int, Optional[int]]:
+        """``\\{m,n\\}`` (after the ``\\{``) as (low, high or None), with glibc's errors for bad ones."""
         low, low_bad, stop = self._interval_number()
         if stop == b"":
             raise _RegexError(_UNMATCHED_BRACE)
@@ -204,9 +229,7 @@ class _Bre:
             raise _RegexError(_BAD_INTERVAL)
         if max(low, high or 0) > _RE_DUP_MAX:
             raise _RegexError("Regular expression too big")
-        if high is None:
-            return b"{%d,}" % low
-        return b"{%d}" % low if low == high else b"{%d,%d}" % (low, high)
+        return low, high
 
     def _interval_number(self) -> tuple[Optional[int], bool, bytes]:
         """Read tokens up to ``,`` or ``\\}``: (number or None, whether a non-digit came, the stop or b"")."""
@@ -223,7 +246,7 @@ class _Bre:
                 bad = True
         return value, bad, b""
 
-    def _bracket(self) -> bytes:
+    def _bracket(self) -> Node:
         """Parse ``[...]`` (after the ``[``) into an explicit byte class, with glibc's and dfa's errors."""
         negate = self._peek() == b"^"
         if negate:
@@ -260,7 +283,7 @@ class _Bre:
             members |= _swapcase(members)
         if negate:
             members = set(range(256)) - members
-        return _class_pattern(members)
+        return ("set", frozenset(members))
 
     def _range_dash(self) -> bool:
         """Whether a range ``-`` comes next (``-]`` is a plain ``-``)."""

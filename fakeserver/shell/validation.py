@@ -117,21 +117,65 @@ def _flare_join(args: list[str]) -> str:
     return " ".join(words)
 
 
+#: Linux's limit on one ``execve`` argument: FLARE's ``getoutput`` passes the whole command line to
+#: ``/bin/sh -c`` as one, so a longer line fails there with E2BIG.
+MAX_COMMAND_LINE_BYTES = 128 * 1024
+#: Ours: argparse is quadratic in the number of options, so after repeated flags are folded a command
+#: may have at most this many arguments (answered like an over-long command line).
+MAX_SHELL_ARGS = 1024
+
+
+def _too_long() -> FlareCrash:
+    return FlareCrash(OSError(7, "Argument list too long", "/bin/sh"))
+
+
+def _fold_repeated_flags(command: str, args: list[str]) -> list[str]:
+    """Drop a flag cluster (``-l``, ``-la``) equal to one earlier in the same run of flag clusters.
+
+    Every flag of these commands that takes no value is ``store_true``, and a run of consecutive
+    clusters is consumed the same whatever its repeats, so argparse's answer does not change: only its
+    quadratic time in ``ls -l -l -l ...`` goes.
+    """
+    flags = "".join(flag[1] for flag, takes_int, _ in _OPTIONS[command] if not takes_int)
+    if not flags:
+        return args
+    cluster = re.compile(f"-[{re.escape(flags)}]+")
+    out: list[str] = []
+    run: set[str] = set()
+    for index, arg in enumerate(args):
+        if arg == "--":
+            return out + args[index:]
+        if cluster.fullmatch(arg):
+            if arg in run:
+                continue
+            run.add(arg)
+        else:
+            run = set()
+        out.append(arg)
+    return out
+
+
 def validate(command: str, args: list[str]) -> tuple[Optional[str], list[str]]:
     """FLARE's checks in FLARE's order on the wire args (``[cmd, target, ...]``): (error or None, args after target).
 
-    Raises :class:`FlareCrash` where FLARE itself crashes (an empty or blank argument).
+    Raises :class:`FlareCrash` where FLARE itself crashes (an empty or blank argument, a command line
+    longer than :data:`MAX_COMMAND_LINE_BYTES`) and, ours, for more than :data:`MAX_SHELL_ARGS` arguments.
     """
     _check_command(command)
     if len(args) < 2:
         return MISSING_TARGET, []
     rest = list(args[2:])
-    _flare_join([command, *rest])
+    line = _flare_join([command, *rest])
+    if len(line.encode("utf-8", "surrogatepass")) > MAX_COMMAND_LINE_BYTES:
+        raise _too_long()
     if command == "pwd":
         return (NO_EXTRA_ARGS if rest else None), rest
+    folded = _fold_repeated_flags(command, rest)
+    if len(folded) > MAX_SHELL_ARGS:
+        raise _too_long()
     parser = _parser(command)
     try:
-        parsed = parser.parse_args(rest)
+        parsed = parser.parse_args(folded)
     except Exception:  # FLARE's ArgValidator turns any parser crash into this text
         return ARGUMENT_ERROR, rest
     if parser.err:

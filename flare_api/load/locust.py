@@ -2,6 +2,8 @@
 
 Every Session method a task calls is timed and reported to locust as a request of type ``FLARE``
 named after the method, so locust's statistics, failure lists and master/worker mode work as usual.
+A failed call is reported as a failure and its exception then re-raised, so the task stops there (locust
+logs it and moves on to the next task) instead of carrying on with a ``None`` result.
 Our client is plain ``socket``/``ssl``, which gevent's monkey-patching makes cooperative.
 
     class Admin(FlareUser):
@@ -21,7 +23,6 @@ from typing import Any, Callable, Optional
 from locust import User
 from locust.env import Environment
 
-from ..errors import FlareError
 from ..session import Session, new_secure_session
 
 __all__ = ["FlareLoadClient", "FlareUser"]
@@ -45,11 +46,11 @@ class FlareLoadClient:
     def _timed(self, name: str, method: Callable[..., Any]) -> Callable[..., Any]:
         def call(*args: Any, **kwargs: Any) -> Any:
             started = time.perf_counter()
-            exception: Optional[BaseException] = None
+            exception: Optional[Exception] = None
             result = None
             try:
                 result = method(*args, **kwargs)
-            except FlareError as exc:
+            except Exception as exc:  # every failure is locust's to count, not only FlareError
                 exception = exc
             elapsed_ms = (time.perf_counter() - started) * 1000.0
             self._environment.events.request.fire(
@@ -61,6 +62,8 @@ class FlareLoadClient:
                 context={"user": self.session.username},
                 exception=exception,
             )
+            if exception is not None:
+                raise exception
             return result
 
         return call

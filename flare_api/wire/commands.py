@@ -43,9 +43,7 @@ def join_command_line(args: Sequence[str]) -> str:
         if not isinstance(arg, str):
             raise TypeError(f"command argument {index} must be str, got {type(arg).__name__}")
         if not arg:
-            raise ValueError(
-                f"command argument {index} is empty; FLARE's protocol cannot carry empty arguments"
-            )
+            raise ValueError(f"command argument {index} is empty; FLARE's protocol cannot carry empty arguments")
     if not any(" " in arg or '"' in arg for arg in args):
         return " ".join(args)
     return " ".join(arg if _SHLEX_SAFE.fullmatch(arg) else _double_quote(arg) for arg in args)

@@ -130,9 +130,7 @@ def read_stream(
         try:
             chunk = sock.recv(RECV_CHUNK)
         except socket.timeout:
-            raise FrameTimeout(
-                f"no complete transmission within {timeout:g} s ({acc.size} bytes received)"
-            ) from None
+            raise FrameTimeout(f"no complete transmission within {timeout:g} s ({acc.size} bytes received)") from None
         if not chunk:
             raise StreamClosed(f"connection closed before end of transmission ({acc.size} bytes received)")
         if acc.feed(chunk):
