@@ -206,7 +206,7 @@ class Sessions:
         self._state = state
 
     def all(self) -> list[SessionInfo]:
-        """The sessions not yet removed, oldest login first (an expired one stays until its token is next used)."""
+        """The sessions not yet removed, oldest login first (expired ones are swept on the next request)."""
         now = self._state.clock.time()
         return [
             SessionInfo(s.user_name, s.org, s.role, s.token, now - s.last_active) for s in self._state.sessions.all()
@@ -214,3 +214,8 @@ class Sessions:
 
     def __len__(self) -> int:
         return len(self._state.sessions)
+
+    @property
+    def idle_timeout(self) -> float:
+        """Seconds of inactivity after which a session expires."""
+        return self._state.sessions.idle_timeout

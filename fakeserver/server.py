@@ -282,6 +282,12 @@ class FakeFlareServer:
         with self._state.lock:
             return list(self._state.errors)
 
+    @property
+    def errors_dropped(self) -> int:
+        """How many of the oldest error records were dropped to keep ``errors`` bounded."""
+        with self._state.lock:
+            return self._state.errors_dropped
+
     def raise_errors(self) -> None:
         """Raise :class:`FakeServerError` describing every recorded unexpected error, then forget them."""
         with self._state.lock:

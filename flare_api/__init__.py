@@ -41,6 +41,7 @@ from .errors import (
     SessionClosed,
     SessionInactive,
     TargetSyntaxError,
+    TLSRejected,
 )
 from .errors import ClientsStillRunningError as ClientsStillRunningError  # compatibility, not in __all__
 from .errors import InvalidTargetError as InvalidTargetError  # compatibility, not in __all__
@@ -85,6 +86,7 @@ __all__ = [
     "SessionClosed",
     "SessionInactive",
     "SystemInfo",
+    "TLSRejected",
     "TargetSyntaxError",
     "TargetType",
     "VirtualClock",

@@ -58,7 +58,7 @@ def serve() -> None:
                 out = {}
             elif command == "errors":
                 for _ in range(30):
-                    server.state.record_error("ls server " + "x" * 10_000_000, ValueError("boom"))
+                    server._state.record_error("ls server " + "x" * 10_000_000, ValueError("boom"))
                 out = {"records": len(server.errors), "chars": sum(len(e.command) for e in server.errors)}
             else:
                 return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
 import json
 import zipfile
@@ -10,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from fakeserver import FakeFlareServer
+from fakeserver import FakeFlareServer, FakeServerError
 from fakeserver.model.state import ERROR_COMMAND_CHARS, MAX_ERROR_RECORDS
 from flare_api import VirtualClock
 from flare_api.wire import ItemType
@@ -94,14 +95,15 @@ def test_a_replay_bug_freezes_one_job_and_is_recorded(flare: FakeFlareServer, fl
     flare_clock.advance(3600)
     assert status(flare, token, legit) == "FINISHED:COMPLETED"
     assert len(flare.errors) == 1 and "replay of job" in flare.errors[0].command
-    flare.state.errors.clear()
+    with pytest.raises(FakeServerError, match="replay of job"):
+        flare.raise_errors()
 
 
 def test_surrogate_command_is_answered_and_audited(flare: FakeFlareServer) -> None:
     token = login(flare)
     reply = raw(flare, "list_jobs \ud800", token)
     assert reply.meta["status"] == "ok"
-    assert flare.state.audit[-1].command == "list_jobs \ud800"
+    assert flare.audit[-1].command == "list_jobs \ud800"
     audit_log = (flare.sites.workspace("server") / "audit.log").read_text(encoding="utf-8")
     assert "[A:list_jobs \\ud800]" in audit_log
     assert flare.errors == []
@@ -111,30 +113,33 @@ def test_error_records_are_bounded(flare: FakeFlareServer) -> None:
     huge = "x" * (ERROR_COMMAND_CHARS * 50)
     try:
         for number in range(MAX_ERROR_RECORDS + 5):
-            flare.state.record_error(f"cmd{number} {huge}", ValueError(number))
+            flare._state.record_error(  # white-box: plant errors directly
+                f"cmd{number} {huge}", ValueError(number)
+            )
         assert len(flare.errors) == MAX_ERROR_RECORDS
-        assert flare.state.errors_dropped == 5
+        assert flare.errors_dropped == 5
         assert flare.errors[0].command.startswith("cmd5 ")
         assert all(len(record.command) < ERROR_COMMAND_CHARS + 100 for record in flare.errors)
         assert all(record.exception.__traceback__ is None for record in flare.errors)
     finally:
-        flare.state.errors.clear()
+        with contextlib.suppress(FakeServerError):
+            flare.raise_errors()
 
 
 def test_expired_sessions_are_swept(flare: FakeFlareServer, flare_clock: VirtualClock) -> None:
-    idle = flare.state.sessions.idle_timeout
+    idle = flare.sessions.idle_timeout
     for _ in range(50):
         login(flare)
-    assert len(flare.state.sessions) == 50
+    assert len(flare.sessions) == 50
     flare_clock.advance(idle + 1)
     kept = login(flare)  # one request: every abandoned session goes
-    assert len(flare.state.sessions) == 1
+    assert len(flare.sessions) == 1
     login(flare)  # a newer session...
     flare_clock.advance(idle / 2)
     assert raw(flare, "list_jobs", kept).meta["status"] == "ok"  # ...that the older one now outlives
     flare_clock.advance(idle / 2 + 1)
     assert raw(flare, "list_jobs", kept).meta["status"] == "ok"
-    assert [session.token for session in flare.state.sessions.all()] == [kept]
+    assert [session.token for session in flare.sessions.all()] == [kept]
 
 
 def _zip_b64(entries: list[tuple[str, bytes]], method: int = zipfile.ZIP_STORED) -> str:
