@@ -34,6 +34,7 @@ def test_server_start_stop_with_kits_provisioned(benchmark, tmp_path) -> None:
 
 
 def test_reset(benchmark, bench_server: FakeFlareServer) -> None:
+    bench_server.reset()  # the module's server: other tests left sessions behind
     with bench_server.session(ADMIN) as session:
         session.get_system_info()
     assert len(bench_server.state.sessions) == 1 and bench_server.state.audit
