@@ -188,6 +188,12 @@ class FakeFlareServer:
         return self._listener.running
 
     @property
+    def shut_down(self) -> bool:
+        """True after an admin's ``shutdown`` command ended the server (until ``reset()`` or a restart)."""
+        with self._state.lock:
+            return self._state.gone
+
+    @property
     def clock(self) -> Clock:
         return self._state.clock
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -15,6 +16,11 @@ from flare_api.wire import Document, ItemType
 
 ADMIN = "admin@nvidia.com"
 USERS = ["admin@nvidia.com", "orgadmin@nvidia.com", "lead@nvidia.com", "lead@other.org", "member@nvidia.com"]
+
+
+def examples(count: int) -> int:
+    """``count`` hypothesis examples, ten times as many under the ``explore`` profile (for tests that set their own)."""
+    return count * 10 if os.environ.get("HYPOTHESIS_PROFILE") == "explore" else count
 
 
 def transport(server: FakeFlareServer, user: str = ADMIN, timeout: float = 5.0) -> Transport:
@@ -58,3 +64,19 @@ def no_processes() -> Iterator[None]:
             if hasattr(module, name):
                 stack.enter_context(mock.patch.object(module, name, refuse))
         yield
+
+
+_CLIENT_TIMEOUT = re.compile(r"failed after (\d+\.\d\d) s: FrameTimeout: no complete transmission within ([\d.]+) s")
+
+
+def assert_client_timed_out(message: str, timeout: float) -> None:
+    """``message`` says the client's own read deadline of ``timeout`` s fired, and no sooner than that.
+
+    Not the server closing the stream, not some other error: how long it took past the deadline is left to
+    the per-test timeout, since an upper bound on wall-clock time would fail on a loaded machine.
+    """
+    found = _CLIENT_TIMEOUT.search(message)
+    assert found is not None, message
+    elapsed, deadline = float(found.group(1)), float(found.group(2))
+    assert deadline == timeout, message
+    assert elapsed >= timeout, message

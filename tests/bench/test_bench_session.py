@@ -12,11 +12,15 @@ ADMIN = "admin@nvidia.com"
 
 def test_ours_session_ready(benchmark, bench_server: FakeFlareServer) -> None:
     kit = bench_server.startup_kit(ADMIN)
+    ready: list[bool] = []
 
     def login() -> None:
-        new_secure_session(ADMIN, kit, timeout=10.0).close()
+        session = new_secure_session(ADMIN, kit, timeout=10.0)
+        ready.append(session.is_ready())
+        session.close()
 
     benchmark(login)
+    assert ready and all(ready)
 
 
 def test_ours_get_system_info(benchmark, bench_server: FakeFlareServer) -> None:
@@ -43,7 +47,12 @@ def test_nvflare_get_system_info(benchmark, bench_server: FakeFlareServer, nvfla
     assert info.server_info.status == "stopped"
 
 
-@pytest.mark.parametrize("command", ["list_jobs", "check_status server"])
-def test_ours_raw_command(benchmark, bench_server: FakeFlareServer, command: str) -> None:
+@pytest.mark.parametrize(
+    ("command", "first"), [("list_jobs", "No jobs found."), ("check_status server", "Engine status: stopped")]
+)
+def test_ours_raw_command(benchmark, bench_server: FakeFlareServer, command: str, first: str) -> None:
+    bench_server.reset()  # no jobs left by another test of the module
     with new_secure_session(ADMIN, bench_server.startup_kit(ADMIN), timeout=10.0) as session:
-        benchmark(session.do_command, command)
+        reply = benchmark(session.do_command, command)
+    assert reply["status"] == "SUCCESS" and reply["meta"]["status"] == "ok"
+    assert reply["data"][0] == {"type": "string", "data": first}

@@ -1,4 +1,8 @@
-"""Sixteen sessions hammer one fake server (real clock, jobs really moving) with job commands at once.
+"""Sixteen sessions hammer one fake server with job commands at once; jobs move on polls and a virtual clock.
+
+No real time is involved: "alpha" jobs move one status per read of their meta, "beta" jobs on the
+server's virtual clock, which the threads themselves advance ("tick"), and "hanger" jobs run until aborted.
+What interleaves is only the threads' requests, so a slow machine changes the interleaving, never the verdict.
 
 Each thread runs a fixed number of random operations (seeded per thread) and tolerates only the errors
 a concurrent world explains: ``JobNotDone`` for deleting an active job, ``JobNotFound`` for a job some
@@ -17,10 +21,11 @@ from pathlib import Path
 
 import pytest
 
-from fakeserver import FakeFlareServer, JobScript
+from fakeserver import FakeFlareServer, JobScript, Phase
 from fakeserver.model.job_script import LEGAL_TRANSITIONS, RunStatus
 from fakeserver.model.jobs import ACTIVE, JobRecord
 from flare_api import JobNotDone, JobNotFound, Session, new_secure_session
+from flare_api.clock import VirtualClock
 from tests.jobfolders import write_job
 
 pytestmark = pytest.mark.fake_flare_only
@@ -29,19 +34,22 @@ USER = "admin@nvidia.com"
 THREADS = 16
 OPS_PER_THREAD = 15
 RANK = {RunStatus.SUBMITTED: 0, RunStatus.DISPATCHED: 1, RunStatus.RUNNING: 2}
-#: Short real-time phases so jobs move while the threads work; "hanger" jobs run until aborted.
-DEFAULT_SCRIPT = JobScript(queued=0.01, deploying=0.02, running=0.1)
+#: Jobs move while the threads work: on reads of their meta ("alpha"), on the virtual clock the threads
+#: advance ("beta"), or not at all once running ("hanger", until aborted).
+DEFAULT_SCRIPT = JobScript.by_polls(submitted=1, dispatched=1, running=1)
 NAMED_SCRIPTS = {
-    "beta": JobScript.ends("EXECUTION_EXCEPTION", after=0.05, queued=0.02, deploying=0.01),
-    "hanger": JobScript.hangs(queued=0.01, deploying=0.01),
+    "beta": JobScript.ends("EXECUTION_EXCEPTION", after=2.0, queued=0.5, deploying=1.0),
+    "hanger": JobScript.hangs(queued=Phase.after_polls(1), deploying=Phase.after_polls(1)),
 }
+TICK = 0.5  # virtual seconds a "tick" moves the server's clock
 FOLDER_NAMES = ["alpha", "beta", "hanger"]
 
 
 class Shared:
     """What the threads learned, behind one lock."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: VirtualClock) -> None:
+        self.clock = clock  # the server's clock, which "tick" advances
         self.lock = threading.Lock()
         self.submitted: list[str] = []
         self.deleted: list[str] = []
@@ -64,7 +72,7 @@ class Shared:
 
 def worker(index: int, server: FakeFlareServer, folders: dict[str, str], shared: Shared) -> None:
     rng = random.Random(1000 + index)
-    ops = ["submit"] * 2 + ["clone"] + ["abort"] * 2 + ["delete"] * 2 + ["meta"] * 3 + ["list"]
+    ops = ["submit"] * 2 + ["clone"] + ["abort"] * 2 + ["delete"] * 2 + ["meta"] * 3 + ["list"] + ["tick"] * 2
     last_rank: dict[str, int] = {}  # per job: this thread's reads must never see a status go back
     with new_secure_session(USER, server.startup_kit(USER)) as session:
         for _ in range(OPS_PER_THREAD):
@@ -86,7 +94,9 @@ def run_op(
     op: str, job_id: str, rng: random.Random, session: Session, folders: dict[str, str], shared: Shared,
     last_rank: dict[str, int],
 ) -> None:  # fmt: skip
-    if op == "submit":
+    if op == "tick":
+        shared.clock.advance(TICK)
+    elif op == "submit":
         shared.add(session.submit_job(folders[rng.choice(FOLDER_NAMES)]))
     elif op == "clone":
         shared.add(session.clone_job(job_id))
@@ -118,7 +128,7 @@ def run_op(
 def finish_everything(server: FakeFlareServer, session: Session) -> None:
     """Abort the jobs scripted to hang, then run the others to completion.
 
-    Under the state lock, so the real clock cannot start more jobs meanwhile: active jobs first (they
+    Under the state lock, so no read can start more jobs meanwhile: active jobs first (they
     hold the ``max_jobs`` slots), then the queued ones one at a time, in submission order.
     """
     for job_id in server.jobs.ids():
@@ -142,12 +152,13 @@ def test_sixteen_sessions_keep_the_store_consistent(tmp_path: Path, max_jobs: in
     def on_transition(record: JobRecord, old: RunStatus, new: RunStatus, when: float) -> None:
         timeline.append((record.job_id, old, new, when))  # runs under the server's state lock
 
-    server = FakeFlareServer(workspace=tmp_path / "kits", default_script=DEFAULT_SCRIPT, max_jobs=max_jobs)
+    clock = VirtualClock()
+    server = FakeFlareServer(workspace=tmp_path / "kits", clock=clock, default_script=DEFAULT_SCRIPT, max_jobs=max_jobs)
     with server:
         for name, script in NAMED_SCRIPTS.items():
             server.jobs.script(script, name=name)
         server._state.jobs.on_transition.append(on_transition)
-        shared = Shared()
+        shared = Shared(clock)
         with ThreadPoolExecutor(THREADS) as pool:
             futures = [pool.submit(worker, i, server, folders, shared) for i in range(THREADS)]
             for future in futures:
@@ -161,7 +172,7 @@ def test_sixteen_sessions_keep_the_store_consistent(tmp_path: Path, max_jobs: in
         assert {job_id for _, job_id in shared.not_found} <= set(shared.deleted)
         assert shared.listed <= set(shared.submitted)
         assert (
-            sum(shared.counts[op] for op in ("submit", "clone", "abort", "delete", "meta", "list"))
+            sum(shared.counts[op] for op in ("submit", "clone", "abort", "delete", "meta", "list", "tick"))
             + sum(n for what, n in shared.counts.items() if ":" in what)
             == THREADS * OPS_PER_THREAD
         )

@@ -41,6 +41,7 @@ from flare_api import (
     VirtualClock,
     new_secure_session,
 )
+from tests.helpers import examples
 from tests.jobfolders import write_job
 
 pytestmark = pytest.mark.fake_flare_only
@@ -448,7 +449,7 @@ def test_job_lifecycle_state_machine(lifecycle_server: FakeFlareServer) -> None:
     run_state_machine_as_test(
         JobLifecycle,
         settings=settings(
-            max_examples=12,
+            max_examples=examples(12),
             stateful_step_count=30,
             deadline=None,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],

@@ -33,6 +33,7 @@ from flare_api import (
 )
 from flare_api.clock import DEFAULT_VIRTUAL_START
 from flare_api.monitor import monitor
+from tests.helpers import examples
 
 pytestmark = pytest.mark.fake_flare_only
 
@@ -407,7 +408,7 @@ RUN_OUTCOMES = {
     "ABANDONED": "FINISHED:ABANDONED",
 }
 E2E = settings(
-    max_examples=20,
+    max_examples=examples(20),
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     deadline=None,
 )
@@ -475,6 +476,7 @@ TAG = object()
 def e2e_server(flare_server: FakeFlareServer) -> Iterator[FakeFlareServer]:
     if not isinstance(flare_server.clock, VirtualClock):
         pytest.skip("needs the fake server on a virtual clock")
+    flare_server.reset()  # a test before may have shut the shared server down
     yield flare_server
     assert flare_server.errors == []
     flare_server.reset()
@@ -529,7 +531,7 @@ def test_by_polls_script_sets_polls_and_statuses_seen(
 HALF_SECONDS = st.integers(0, 12).map(lambda n: n / 2)
 
 
-@settings(E2E, max_examples=15)
+@settings(E2E, max_examples=examples(15))
 @given(
     queued=HALF_SECONDS,
     deploying=HALF_SECONDS,

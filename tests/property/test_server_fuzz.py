@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from fakeserver import FakeFlareServer
 from flare_api.wire import StreamAccumulator, parse_document, split_segments
-from tests.helpers import raw
+from tests.helpers import examples, raw
 
 documents = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=20),
@@ -32,9 +32,10 @@ payloads = st.one_of(
 )
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(payload=payloads)
-def test_server_answers_or_closes(flare_server: FakeFlareServer, payload: bytes) -> None:
+def test_server_answers_or_closes(shared_server: FakeFlareServer, payload: bytes) -> None:
+    flare_server = shared_server
     context = flare_server.provisioned.client_ssl_context("admin@nvidia.com")
     received = StreamAccumulator()
     with socket.create_connection(flare_server.address, timeout=5) as plain, context.wrap_socket(plain) as sock:
