@@ -120,6 +120,8 @@ class ServerState:
         self.audit: deque[AuditRecord] = deque(maxlen=AUDIT_RECORDS)
         self.errors: list[ServerErrorRecord] = []
         self._extensions: list[Any] = []
+        #: ``set_timeout`` changes ``config.admin_timeout``; a restart or ``reset()`` brings this back.
+        self._default_admin_timeout = self.config.admin_timeout
 
     @property
     def server_org(self) -> str:
@@ -148,6 +150,19 @@ class ServerState:
             for r in self.jobs.with_process()
             if site_name in r.sites
         ]
+
+    def set_admin_timeout(self, seconds: float) -> None:
+        """``set_timeout``: the server's admin→site request timeout, until a restart or ``reset()``."""
+        self.config.admin_timeout = seconds
+
+    def restart(self) -> None:
+        """A new server process: start time, no sessions, unfinished jobs abandoned, sites registering again."""
+        for site in self.sites.connected():
+            self.sites.remove(site.name)
+        self.sessions.clear()
+        self.jobs.abandon_unfinished()
+        self.start_time = self.clock.time()
+        self.config.admin_timeout = self._default_admin_timeout
 
     @staticmethod
     def _save_workspace(record: JobRecord) -> None:
@@ -189,5 +204,6 @@ class ServerState:
             self.audit.clear()
             self.errors.clear()
             self.gone = False
+            self.config.admin_timeout = self._default_admin_timeout
             for extension in self._extensions:
                 extension.reset()
