@@ -119,7 +119,6 @@ class ServerState:
         #: long-running server (``flare-harness serve``, load tests) does not grow without end.
         self.audit: deque[AuditRecord] = deque(maxlen=AUDIT_RECORDS)
         self.errors: list[ServerErrorRecord] = []
-        self._extensions: list[Any] = []
         #: ``set_timeout`` changes ``config.admin_timeout``; a restart or ``reset()`` brings this back.
         self._default_admin_timeout = self.config.admin_timeout
 
@@ -168,10 +167,6 @@ class ServerState:
     def _save_workspace(record: JobRecord) -> None:
         record.workspace = build_workspace(record)
 
-    def register_extension(self, extension: Any) -> None:
-        """Attach a component (job store, sites) whose ``reset()`` runs with the server's."""
-        self._extensions.append(extension)
-
     def record_error(self, command: str, exc: BaseException) -> None:
         trace = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
         with self.lock:
@@ -205,5 +200,3 @@ class ServerState:
             self.errors.clear()
             self.gone = False
             self.config.admin_timeout = self._default_admin_timeout
-            for extension in self._extensions:
-                extension.reset()
