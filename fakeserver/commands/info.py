@@ -21,13 +21,12 @@ from ..model.jobs import SERVER_SITE, JobRecord
 from ..pipeline.arguments import JOB, JOB_TARGETS, Param, Parsed, arg_count, refuse
 from ..pipeline.authorization import Right
 from ..pipeline.registry import CommandSpec
-from ..pipeline.reply import Reply
+from ..pipeline.reply import Reply, snapshot
 from ..pipeline.request import Request
 from ..pipeline.site_requests import ask_sites
 from ..pipeline.targets import CLIENT, SERVER, Targets
 from ..protocol import messages as msg
 from ..protocol.refusals import Refusal
-from .job_mgmt import snapshot
 
 #: A site's reply body to one info command (the site's name given).
 SiteBody = Callable[[JobRecord, str], dict[str, Any]]

@@ -17,18 +17,12 @@ from ..model.uploads import JobDefinitionError, JobPackage, SubmitCrash, UploadC
 from ..pipeline.arguments import JOB, JOB_ID, JOB_TARGETS, Param, Parsed, client_targets, word
 from ..pipeline.authorization import Right
 from ..pipeline.registry import CommandSpec
-from ..pipeline.reply import Reply
+from ..pipeline.reply import Reply, snapshot
 from ..pipeline.request import Request
 from ..pipeline.site_requests import ask_sites
 from ..pipeline.targets import CLIENT, SERVER, Targets
 from ..protocol import messages as msg
 from ..protocol.refusals import FlareCrash, Refusal
-
-
-def snapshot(value: Any) -> Any:
-    """A deep copy of JSON data (several times faster than ``copy.deepcopy``): replies are serialized
-    after the state lock is released, so they must not share mutable state with the store."""
-    return json.loads(json.dumps(value))
 
 
 def _ok(info: str = "", **extra: Any) -> dict[str, Any]:

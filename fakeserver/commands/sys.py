@@ -21,7 +21,7 @@ from typing import Optional
 from .. import shell
 from ..model.workspaces import SERVER_TARGET
 from ..pipeline.arguments import TARGETS, Param, Parsed, arg_count, word, words_from
-from ..pipeline.authorization import SERVER_TARGETED, Condition, Right
+from ..pipeline.authorization import PROJECT_ADMIN, Condition, Right, server_operation
 from ..pipeline.registry import CommandSpec
 from ..pipeline.reply import Reply
 from ..pipeline.request import Request
@@ -29,7 +29,6 @@ from ..pipeline.site_requests import SiteAnswer, ask_sites
 from ..pipeline.targets import CLIENT, SERVER, Targets
 from ..protocol import messages as msg
 from ..protocol.refusals import FlareCrash, Refusal
-from .training import PROJECT_ADMIN
 
 
 # ------------------------------------------------------------------------------------ sys_info
@@ -179,10 +178,10 @@ def specs() -> list[CommandSpec]:
     ]
     return [
         CommandSpec(scope, "sys_info", "get the system info", "sys_info server|client <client-name> ...",
-                    handle_sys_info, checks=(TARGETS,), authorization=Right("sys_info", only=SERVER_TARGETED)),
+                    handle_sys_info, checks=(TARGETS,), authorization=server_operation("sys_info")),
         CommandSpec(scope, "report_resources", "get the resources info",
                     "report_resources server | client <client-name> ...", handle_report_resources,
-                    checks=(TARGETS,), authorization=Right("report_resources", only=SERVER_TARGETED)),
+                    checks=(TARGETS,), authorization=server_operation("report_resources")),
         CommandSpec(scope, "dead", "send dead client msg to SJ", "dead <client-name>", handle_dead,
                     authorization=PROJECT_ADMIN,
                     args=(arg_count(_dead_usage, at_least=3, at_most=3), word(1, "client"), word(2, "job_id")),

@@ -28,7 +28,7 @@ from flare_api.wire import MetaKey, MetaStatus
 
 from ..model.state import ServerState
 from ..pipeline.arguments import TARGETS, Param, Parsed, client_targets
-from ..pipeline.authorization import SERVER_TARGETED, Right, Role
+from ..pipeline.authorization import PROJECT_ADMIN, Right, server_operation
 from ..pipeline.registry import CommandSpec
 from ..pipeline.reply import Reply
 from ..pipeline.request import Request
@@ -36,14 +36,6 @@ from ..pipeline.site_requests import SiteAnswer, ask_sites
 from ..pipeline.targets import ALL, CLIENT, SERVER, Targets
 from ..protocol import messages as msg
 from ..protocol.refusals import FlareCrash, Refusal
-
-#: ``admin_check_status`` and ``sys.dead``: only role ``project_admin`` (compared exactly, not normalized).
-PROJECT_ADMIN = Role("project_admin", msg.NOT_PROJECT_ADMIN)
-
-
-def _server_operation(right: str) -> Right:
-    """FLARE's ``authorize_server_operation``: the right is checked only when the server is targeted."""
-    return Right(right, only=SERVER_TARGETED)
 
 
 def _unchecked_target(request: Request, parsed: Parsed) -> Targets:
@@ -250,7 +242,7 @@ def specs() -> list[CommandSpec]:
     scope = "training"
     return [
         CommandSpec(scope, "check_status", "check status of the FL server/client", "check_status server|client",
-                    handle_check_status, checks=(TARGETS,), authorization=_server_operation("check_status")),
+                    handle_check_status, checks=(TARGETS,), authorization=server_operation("check_status")),
         CommandSpec(scope, "admin_check_status", "check status for shutdown system command", "admin_check_status",
                     handle_check_status, checks=(Param("targets", _unchecked_target),), authorization=PROJECT_ADMIN,
                     visible=False),
@@ -258,12 +250,12 @@ def specs() -> list[CommandSpec]:
                     handle_remove_client, checks=(client_targets(1),), authorization=Right("remove_client"),
                     confirm="auth"),
         CommandSpec(scope, "shutdown", "shutdown the FL server/client", "shutdown server|client|all",
-                    handle_shutdown, checks=(TARGETS,), authorization=_server_operation("shutdown"), confirm="auth"),
+                    handle_shutdown, checks=(TARGETS,), authorization=server_operation("shutdown"), confirm="auth"),
         CommandSpec(scope, "restart", "restart the FL server/client", "restart server|client|all",
-                    handle_restart, checks=(TARGETS,), authorization=_server_operation("restart"), confirm="auth"),
+                    handle_restart, checks=(TARGETS,), authorization=server_operation("restart"), confirm="auth"),
         CommandSpec(scope, "set_timeout", "set the admin commands timeout", "set_timeout seconds ",
                     handle_set_timeout, authorization=Right("set_timeout"), args=(Param("seconds", _seconds),)),
         CommandSpec(scope, "show_scopes", "show configured scope names on server/client",
                     "show_scopes server|client|all ...", handle_show_scopes, checks=(TARGETS,),
-                    authorization=_server_operation("show_scopes")),
+                    authorization=server_operation("show_scopes")),
     ]  # fmt: skip

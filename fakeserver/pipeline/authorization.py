@@ -61,6 +61,14 @@ class Role:
 
 Authorization = Union[Right, Role]
 
+#: ``admin_check_status`` and ``sys.dead``: only role ``project_admin`` (compared exactly, not normalized).
+PROJECT_ADMIN = Role("project_admin", msg.NOT_PROJECT_ADMIN)
+
+
+def server_operation(right: str) -> Right:
+    """FLARE's ``authorize_server_operation``: ``right`` is checked only when the server is targeted."""
+    return Right(right, only=SERVER_TARGETED)
+
 
 def describe(authorization: Optional[Authorization]) -> str:
     """The docs' cell for a command's authorization."""

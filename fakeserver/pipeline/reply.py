@@ -6,12 +6,19 @@ item ``{"status": "ok", "info": <text>}``; named tables collect per-row meta in 
 
 from __future__ import annotations
 
+import json
 from typing import Any, Optional
 
 from flare_api.wire import Document, Item, MetaKey, MetaStatus
 
 from ..protocol import messages as msg
 from ..protocol.refusals import Refusal
+
+
+def snapshot(value: Any) -> Any:
+    """A deep copy of JSON data (several times faster than ``copy.deepcopy``): replies are serialized
+    after the state lock is released, so they must not share mutable state with the store."""
+    return json.loads(json.dumps(value))
 
 
 class Table:
