@@ -11,7 +11,7 @@ from typing import Callable, Optional, Union
 
 from flare_api.wire import MetaStatus
 
-from ..model.policy import NOBODY, denial, submitter_of
+from ..model.policy import NOBODY, RIGHT_CATEGORIES, denial, submitter_of
 from ..protocol import messages as msg
 from ..protocol.refusals import FlareCrash, Refusal
 from .arguments import Parsed
@@ -40,12 +40,10 @@ class Right:
     only: Optional[Condition] = None
 
     def describe(self) -> str:
-        text = f"`{self.name}`"
-        if self.job_submitter:
-            text += " (job submitter)"
-        if self.only is not None:
-            text += f" {self.only.describe}"
-        return text
+        category = RIGHT_CATEGORIES.get(self.name)
+        notes = ([f"category `{category}`"] if category else []) + (["job submitter"] if self.job_submitter else [])
+        text = f"`{self.name}`" + (f" ({'; '.join(notes)})" if notes else "")
+        return text if self.only is None else f"{text} {self.only.describe}"
 
 
 @dataclass(frozen=True)
