@@ -1,16 +1,15 @@
-"""Server command modules, one per command family; ``build_registry`` collects them all."""
+"""Server command modules, one per FLARE scope and named as FLARE names it; ``build_registry`` collects them."""
 
 from __future__ import annotations
 
-from ..pipeline.dispatch import CommandRegistry
-from . import cellnet, info, shell_cmds, sysinfo, system, training
-from . import job_mgmt as jobs
-from . import sess as session
+from ..pipeline.registry import CommandRegistry
+from . import cellnet, info, job_mgmt, sess, training
+from . import sys as sys_scope
 
 
 def build_registry() -> CommandRegistry:
     """A registry holding every command the fake server implements."""
     registry = CommandRegistry()
-    for module in (session, training, system, jobs, info, sysinfo, shell_cmds, cellnet):
+    for module in (sess, training, job_mgmt, info, sys_scope, cellnet):
         registry.register_all(module.specs())
     return registry

@@ -27,9 +27,12 @@ from typing import Any, Callable, Optional
 
 from ..model.state import ServerState
 from ..model.workspaces import participant_pid
-from ..pipeline.dispatch import CommandSpec, Request
+from ..pipeline.arguments import Param, Parsed, arg_count, word
+from ..pipeline.registry import CommandSpec
 from ..pipeline.reply import Reply
+from ..pipeline.request import Request
 from ..protocol import messages as msg
+from ..protocol.refusals import Refusal
 
 SERVER_CELL = "server"
 _FQCN_CHARS = re.compile(r"^[A-Za-z0-9_.-]*$")
@@ -162,8 +165,48 @@ def _rc_reply(rc: str) -> dict[str, str]:
     return {msg.HDR_RETURN_CODE: rc}
 
 
-def _usage(request: Request, reply: Reply) -> None:
-    reply.string(msg.CELLNET_USAGE.format(usage=request.spec.usage))
+# ------------------------------------------------------------------------------------------ arguments
+def _usage(request: Request) -> Refusal:
+    """``Usage: <usage>`` as a plain string item: NetManager's answer to a wrong number of words."""
+    return Refusal(msg.CELLNET_USAGE.format(usage=request.spec.usage), as_string=True)
+
+
+def exactly(count: int) -> Param:
+    return arg_count(_usage, at_least=count, at_most=count)
+
+
+def at_least(count: int) -> Param:
+    return arg_count(_usage, at_least=count)
+
+
+def optional_int(index: int, name: str, default: int) -> Param:
+    """``_to_int`` of an optional word: ``default`` when absent, FLARE's error text when not a number."""
+
+    def parse(request: Request, parsed: Parsed) -> int:
+        if len(request.args) <= index:
+            return default
+        text = request.args[index]
+        try:
+            return int(text)
+        except ValueError as exc:
+            raise Refusal(msg.CELLNET_NOT_A_NUMBER.format(value=text, error=f"{type(exc).__name__}: {exc}")) from None
+
+    return Param(name, parse)
+
+
+def hist_mode(index: int) -> Param:
+    """The histogram mode at ``index`` (default count); FLARE reports the parsed (empty) mode, not the typed one."""
+
+    def parse(request: Request, parsed: Parsed) -> str:
+        mode = parse_hist_mode(request.args[index] if len(request.args) > index else "")
+        if not mode:
+            raise Refusal(msg.CELLNET_INVALID_MODE.format(mode=mode, modes=list(msg.HIST_MODES)))
+        return mode
+
+    return Param("mode", parse)
+
+
+TARGET = word(1, "target")
 
 
 # ------------------------------------------------------------------------------------------ cells
@@ -192,12 +235,9 @@ def handle_cells(request: Request, reply: Reply) -> None:
 
 
 # ------------------------------------------------------------------------------------------ conns / peers
-def handle_conns(request: Request, reply: Reply) -> None:
+def handle_conns(request: Request, reply: Reply, target: str) -> None:
     """``conns <fqcn>``: one dict item, the connectors or ``{"error": "processing error", "reply": ...}``."""
-    if len(request.args) != 2:
-        _usage(request, reply)
-        return
-    rc, cell = Network(request.state).find(request.args[1])
+    rc, cell = Network(request.state).find(target)
     if cell is None:
         reply.dictionary({msg.CELLNET_ERROR: msg.CELLNET_PROCESSING_ERROR, msg.CELLNET_REPLY: _rc_reply(rc)})
         return
@@ -206,13 +246,10 @@ def handle_conns(request: Request, reply: Reply) -> None:
         reply.dictionary(result)
 
 
-def handle_peers(request: Request, reply: Reply) -> None:
+def handle_peers(request: Request, reply: Reply, target: str) -> None:
     """``peers <fqcn>``: one string per connected peer and ``Total Agents: N``, or ``No peers``."""
-    if len(request.args) != 2:
-        _usage(request, reply)
-        return
     net = Network(request.state)
-    rc, cell = net.find(request.args[1])
+    rc, cell = net.find(target)
     agents = net.peers(cell) if cell is not None else []
     if cell is None:
         error = msg.CELLNET_PEERS_RC.format(rc=rc)
@@ -233,12 +270,8 @@ def _url_uses(net: Network, cell: Cell, url: str) -> dict[str, str]:
     return result
 
 
-def handle_url_use(request: Request, reply: Reply) -> None:
+def handle_url_use(request: Request, reply: Reply, url: str) -> None:
     """``url_use <url>``: which cells listen on or connect to the URL."""
-    if len(request.args) != 2:
-        _usage(request, reply)
-        return
-    url = request.args[1]
     net = Network(request.state)
     uses = {k: v for k, v in _url_uses(net, net.cells[SERVER_CELL], url).items() if v != msg.URL_USE_NONE}
     if uses:
@@ -310,13 +343,8 @@ def route_headers(net: Network, source: str, target: str) -> tuple[dict[str, Any
     return request, reply
 
 
-def handle_route(request: Request, reply: Reply) -> None:
+def handle_route(request: Request, reply: Reply, target: str, source: str) -> None:
     """``route <to_cell> [from_cell]``: the headers of a message from ``from_cell`` (default ``server``)."""
-    args = request.args
-    if len(args) < 2:
-        _usage(request, reply)
-        return
-    target, source = args[1], args[2] if len(args) > 2 else SERVER_CELL
     net = Network(request.state)
     reply.string(msg.CELLNET_ROUTE_INFO.format(source=source, target=target))
     rc, start = net.find(source)
@@ -348,26 +376,6 @@ def _route_error(reply: Reply, rc: str, headers: dict[str, Any]) -> None:
 
 
 # ------------------------------------------------------------------------------------------ speed / stress
-def _to_int(text: str) -> tuple[Optional[int], str]:
-    """``_to_int``: the number, or the error text FLARE sends."""
-    try:
-        return int(text), ""
-    except ValueError as exc:
-        return None, msg.CELLNET_NOT_A_NUMBER.format(value=text, error=f"{type(exc).__name__}: {exc}")
-
-
-def _int_args(reply: Reply, args: list[str], defaults: list[int]) -> Optional[list[int]]:
-    """Optional integer args with defaults; appends FLARE's error and returns None on a bad one."""
-    values = list(defaults)
-    for index, text in enumerate(args[: len(defaults)]):
-        number, error = _to_int(text)
-        if number is None:
-            reply.error(error)
-            return None
-        values[index] = number
-    return values
-
-
 def speed_result(net: Network, source: str, target: str, num: int, size: int) -> dict[str, Any]:
     """``NetAgent.speed_test``: deterministic timings (1 ms plus 1 µs per KB per round trip)."""
     for label, fqcn in ((msg.SPEED_FROM, source), (msg.SPEED_TO, target)):
@@ -395,15 +403,9 @@ def speed_result(net: Network, source: str, target: str, num: int, size: int) ->
     return result
 
 
-def handle_speed(request: Request, reply: Reply) -> None:
+def handle_speed(request: Request, reply: Reply, source: str, target: str, num: int, size: int) -> None:
     """``speed <from> <to> [num_tries] [payload_size]``: one dict item."""
-    args = request.args
-    if len(args) < 3:
-        _usage(request, reply)
-        return
-    numbers = _int_args(reply, args[3:], [msg.SPEED_DEFAULT_TRIES, msg.SPEED_DEFAULT_SIZE])
-    if numbers is not None:
-        reply.dictionary(speed_result(Network(request.state), args[1], args[2], numbers[0], numbers[1]))
+    reply.dictionary(speed_result(Network(request.state), source, target, num, size))
 
 
 def _stress_one(net: Network, cell: Cell, targets: list[str], rounds: int) -> dict[str, Any]:
@@ -430,17 +432,14 @@ def stress_result(net: Network, targets: list[str], rounds: int) -> dict[str, An
     return result or {msg.CELLNET_ERROR: msg.STRESS_NO_TARGETS}
 
 
-def handle_stress(request: Request, reply: Reply) -> None:
+def handle_stress(request: Request, reply: Reply, rounds: int, timeout: int) -> None:
     """``stress [num_tries] [timeout]``: the plan, each cell's counts (and errors), the error total."""
-    numbers = _int_args(reply, request.args[1:], [msg.STRESS_DEFAULT_ROUNDS, msg.STRESS_DEFAULT_TIMEOUT])
-    if numbers is None:
-        return
     net = Network(request.state)
     err, targets = _cells_info(net, net.cells[SERVER_CELL])
     if err:
         reply.error(err)
     reply.string(msg.CELLNET_STRESS_START.format(targets=targets))
-    result = stress_result(net, targets, numbers[0])
+    result = stress_result(net, targets, rounds)
     total = 0
     for value in result.values():
         if isinstance(value, dict) and msg.STRESS_ERRORS in value:
@@ -491,33 +490,17 @@ def _table_dict(reply: Reply, table: dict[str, Any]) -> None:
         rows.add_row(row)
 
 
-def _mode_arg(request: Request, reply: Reply, index: int) -> str:
-    """The histogram mode at ``args[index]`` (default count); ``""`` after appending FLARE's error."""
-    mode = parse_hist_mode(request.args[index] if len(request.args) > index else "")
-    if not mode:
-        # FLARE reports the already-parsed (empty) mode, not what was typed.
-        reply.error(msg.CELLNET_INVALID_MODE.format(mode=mode, modes=list(msg.HIST_MODES)))
-    return mode
-
-
-def handle_msg_stats(request: Request, reply: Reply) -> None:
+def handle_msg_stats(request: Request, reply: Reply, target: str, mode: str) -> None:
     """``msg_stats <target> [mode]``: the target's request/response time histogram."""
-    if len(request.args) < 2:
-        _usage(request, reply)
-        return
-    mode = _mode_arg(request, reply, 2)
-    if not mode:
-        return
-    rc, _ = Network(request.state).find(request.args[1])
+    rc, _ = Network(request.state).find(target)
     if rc:
-        reply.error(msg.CELLNET_MSG_STATS_RC.format(rc=rc))
-        return
+        raise Refusal(msg.CELLNET_MSG_STATS_RC.format(rc=rc))
     _table_dict(reply, pool_table(msg.POOL_REQUEST_RESPONSE, mode))
 
 
-def handle_list_pools(request: Request, reply: Reply) -> None:
+def handle_list_pools(request: Request, reply: Reply, target: str) -> None:
     """``list_pools <target>``: the stats pools of the target's process."""
-    _with_target(request, reply, lambda cell: _table_dict(reply, _pool_list()))
+    _with_target(request, target, lambda cell: _table_dict(reply, _pool_list()))
 
 
 def _pool_list() -> dict[str, Any]:
@@ -525,40 +508,31 @@ def _pool_list() -> dict[str, Any]:
     return {msg.TABLE_HEADERS: list(msg.POOL_LIST_HEADER), msg.TABLE_ROWS: rows}
 
 
-def handle_show_pool(request: Request, reply: Reply) -> None:
+def handle_show_pool(request: Request, reply: Reply, target: str, pool_name: str, mode: str) -> None:
     """``show_pool <target> <pool_name> [mode]``: one pool's table."""
-    args = request.args
-    if len(args) < 3:
-        _usage(request, reply)
-        return
-    mode = _mode_arg(request, reply, 3)
-    if not mode:
-        return
-    rc, _ = Network(request.state).find(args[1])
+    rc, _ = Network(request.state).find(target)
     if rc:
-        reply.error(msg.CELLNET_AGENT_RC.format(rc=rc, error=""))
-        return
-    pool = args[2].lower()
+        raise Refusal(msg.CELLNET_AGENT_RC.format(rc=rc, error=""))
+    pool = pool_name.lower()
     if pool not in msg.POOLS:
-        error = msg.CELLNET_UNKNOWN_POOL.format(name=args[2])
-        reply.error(msg.CELLNET_AGENT_RC.format(rc=msg.RC_INVALID_REQUEST, error=error))
-        return
+        error = msg.CELLNET_UNKNOWN_POOL.format(name=pool_name)
+        raise Refusal(msg.CELLNET_AGENT_RC.format(rc=msg.RC_INVALID_REQUEST, error=error))
     _table_dict(reply, pool_table(pool, mode))
 
 
-def handle_show_comm_config(request: Request, reply: Reply) -> None:
+def handle_show_comm_config(request: Request, reply: Reply, target: str) -> None:
     """``show_comm_config <target>``: the connector manager's settings (no comm_config.json)."""
-    _with_target(request, reply, lambda cell: reply.dictionary(dict(msg.COMM_CONFIG)))
+    _with_target(request, target, lambda cell: reply.dictionary(dict(msg.COMM_CONFIG)))
 
 
-def handle_show_config_vars(request: Request, reply: Reply) -> None:
+def handle_show_config_vars(request: Request, reply: Reply, target: str) -> None:
     """``show_config_vars <target>``: the config variables the cell's process has looked up."""
-    _with_target(request, reply, lambda cell: reply.dictionary(dict(msg.PROCESS_CONFIG_VARS)))
+    _with_target(request, target, lambda cell: reply.dictionary(dict(msg.PROCESS_CONFIG_VARS)))
 
 
-def handle_process_info(request: Request, reply: Reply) -> None:
+def handle_process_info(request: Request, reply: Reply, target: str) -> None:
     """``process_info <target>``: pid, memory, threads of the cell's process."""
-    _with_target(request, reply, lambda cell: _table_dict(reply, process_table(cell)))
+    _with_target(request, target, lambda cell: _table_dict(reply, process_table(cell)))
 
 
 def process_table(cell: Cell) -> dict[str, Any]:
@@ -574,40 +548,72 @@ def process_table(cell: Cell) -> dict[str, Any]:
     return {msg.TABLE_HEADERS: list(msg.PROCESS_HEADER), msg.TABLE_ROWS: rows}
 
 
-def _with_target(request: Request, reply: Reply, answer: Callable[[Cell], object]) -> None:
-    """Usage check, then the target cell's answer or FLARE's ``<rc>: <error>`` text."""
-    if len(request.args) < 2:
-        _usage(request, reply)
-        return
-    rc, cell = Network(request.state).find(request.args[1])
+def _with_target(request: Request, target: str, answer: Callable[[Cell], object]) -> None:
+    """The target cell's answer or FLARE's ``<rc>: <error>`` text."""
+    rc, cell = Network(request.state).find(target)
     if cell is None:
-        reply.error(msg.CELLNET_AGENT_RC.format(rc=rc, error=""))
-        return
+        raise Refusal(msg.CELLNET_AGENT_RC.format(rc=rc, error=""))
     answer(cell)
 
 
 def specs() -> list[CommandSpec]:
-    table = [
-        ("cells", "get system cells info", "cells", handle_cells),
-        ("route", "send message to a cell and show route", "route to_cell [from_cell]", handle_route),
-        ("peers", "show connected peers of a cell", "peers target_cell", handle_peers),
-        ("conns", "show connectors of a cell", "conns target_cell", handle_conns),
-        ("url_use", "show use of a url", "url_use url", handle_url_use),
+    """No authorization in cellnet: NetManager checks the words itself, after the audit (``args``)."""
+    target = (at_least(2), TARGET)
+    table: list[tuple[str, str, str, Callable[..., None], tuple[Param, ...]]] = [
+        ("cells", "get system cells info", "cells", handle_cells, ()),
+        (
+            "route",
+            "send message to a cell and show route",
+            "route to_cell [from_cell]",
+            handle_route,
+            (at_least(2), TARGET, word(2, "source", SERVER_CELL)),
+        ),
+        ("peers", "show connected peers of a cell", "peers target_cell", handle_peers, (exactly(2), TARGET)),
+        ("conns", "show connectors of a cell", "conns target_cell", handle_conns, (exactly(2), TARGET)),
+        ("url_use", "show use of a url", "url_use url", handle_url_use, (exactly(2), word(1, "url"))),
         (
             "speed",
             "test communication speed between cells",
             "speed from_fqcn to_fqcn [num_tries] [payload_size]",
             handle_speed,
+            (
+                at_least(3),
+                word(1, "source"),
+                word(2, "target"),
+                optional_int(3, "num", msg.SPEED_DEFAULT_TRIES),
+                optional_int(4, "size", msg.SPEED_DEFAULT_SIZE),
+            ),
         ),
-        ("stress", "stress test communication among cells", "stress [num_tries] [timeout]", handle_stress),
-        ("msg_stats", "show request stats", "msg_stats target [mode]", handle_msg_stats),
-        ("list_pools", "list stats pools", "list_pools target", handle_list_pools),
-        ("show_pool", "show stats pool detail", "show_pool target pool_name [mode]", handle_show_pool),
-        ("show_comm_config", "show communication config", "show_comm_config target", handle_show_comm_config),
-        ("show_config_vars", "show all defined config var values", "show_config_vars target", handle_show_config_vars),
-        ("process_info", "show process information", "process_info target", handle_process_info),
+        (
+            "stress",
+            "stress test communication among cells",
+            "stress [num_tries] [timeout]",
+            handle_stress,
+            (
+                optional_int(1, "rounds", msg.STRESS_DEFAULT_ROUNDS),
+                optional_int(2, "timeout", msg.STRESS_DEFAULT_TIMEOUT),
+            ),
+        ),
+        ("msg_stats", "show request stats", "msg_stats target [mode]", handle_msg_stats, (*target, hist_mode(2))),
+        ("list_pools", "list stats pools", "list_pools target", handle_list_pools, target),
+        (
+            "show_pool",
+            "show stats pool detail",
+            "show_pool target pool_name [mode]",
+            handle_show_pool,
+            (at_least(3), TARGET, word(2, "pool_name"), hist_mode(3)),
+        ),
+        ("show_comm_config", "show communication config", "show_comm_config target", handle_show_comm_config, target),
+        (
+            "show_config_vars",
+            "show all defined config var values",
+            "show_config_vars target",
+            handle_show_config_vars,
+            target,
+        ),
+        ("process_info", "show process information", "process_info target", handle_process_info, target),
     ]
     return [
-        CommandSpec("cellnet", name, description, usage, handler, visible=False)
-        for name, description, usage, handler in table
-    ]
+        CommandSpec("cellnet", name, description, usage, handler, args=params, visible=False)
+        for name, description, usage, handler, params in table
+    ]  # fmt: skip

@@ -18,36 +18,40 @@ from typing import Any, Callable
 
 from ..model.job_script import RunStatus
 from ..model.jobs import SERVER_SITE, JobRecord
-from ..pipeline.dispatch import Authorize, CommandSpec, PreAuthzResult, Request
-from ..pipeline.reply import Reply
+from ..pipeline.arguments import JOB, JOB_TARGETS, Param, Parsed, arg_count, refuse
+from ..pipeline.authorization import Right
+from ..pipeline.registry import CommandSpec
+from ..pipeline.reply import Reply, snapshot
+from ..pipeline.request import Request
 from ..pipeline.site_requests import ask_sites
-from ..pipeline.targets import CLIENT, SERVER
+from ..pipeline.targets import CLIENT, SERVER, Targets
 from ..protocol import messages as msg
-from .job_mgmt import authorize_job, snapshot
+from ..protocol.refusals import Refusal
 
 #: A site's reply body to one info command (the site's name given).
 SiteBody = Callable[[JobRecord, str], dict[str, Any]]
 
 
-def authorize_info_collection(request: Request, reply: Reply) -> PreAuthzResult:
-    """Arg count, job check, then FLARE's "is the job's process there and answering" checks."""
-    if len(request.args) != 3:
-        reply.error(msg.INFO_MISSING_ARGS)
-        return False
-    outcome = authorize_job(request, reply)
-    if not isinstance(outcome, Authorize):
-        return outcome
-    # Here FLARE would answer ``msg.INFO_COLLECTOR_NOT_AVAILABLE`` without its widget: unreachable.
-    record: JobRecord = request.context["job"]
-    job_id: str = request.context["job_id"]
+def _job_process(request: Request, parsed: Parsed) -> None:
+    """FLARE's "is the job's process there and answering" checks, after the job check.
+
+    Before them FLARE would answer ``msg.INFO_COLLECTOR_NOT_AVAILABLE`` without its widget: unreachable.
+    """
+    record: JobRecord = parsed["job"]
     if not _has_process(record):
-        reply.error(msg.INFO_JOB_NOT_RUNNING.format(job_id=job_id))
-        return False
+        raise Refusal(msg.INFO_JOB_NOT_RUNNING.format(job_id=record.job_id))
     if record.status is RunStatus.DISPATCHED:
         # The server app is starting: its process exists but does not answer ``get_app_run_info`` yet.
-        reply.string(msg.INFO_CANNOT_FIND_JOB.format(job_id=job_id))
-        return False
-    return outcome
+        raise Refusal(msg.INFO_CANNOT_FIND_JOB.format(job_id=record.job_id), as_string=True)
+
+
+#: ``authorize_info_collection``: exactly three words, the job check (with the target), the job's process.
+INFO_CHECKS: tuple[Param, ...] = (
+    arg_count(refuse(msg.INFO_MISSING_ARGS), at_least=3, at_most=3),
+    JOB,
+    JOB_TARGETS,
+    Param(None, _job_process),
+)
 
 
 def _has_process(record: JobRecord) -> bool:
@@ -99,55 +103,48 @@ def site_reset(record: JobRecord, site: str) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------------------------------ handlers
-def handle_show_stats(request: Request, reply: Reply) -> None:
-    record: JobRecord = request.context["job"]
-    _dispatch(request, reply, lambda: reply.dictionary(server_stats(record)), site_stats)
+def handle_show_stats(request: Request, reply: Reply, job: JobRecord, targets: Targets) -> None:
+    _dispatch(request, reply, job, targets, lambda: reply.dictionary(server_stats(job)), site_stats)
 
 
-def handle_show_errors(request: Request, reply: Reply) -> None:
-    record: JobRecord = request.context["job"]
-
+def handle_show_errors(request: Request, reply: Reply, job: JobRecord, targets: Targets) -> None:
     def server() -> None:
-        errors = record.errors.get(SERVER_SITE)
+        errors = job.errors.get(SERVER_SITE)
         if errors:
             reply.dictionary(snapshot(errors))
         else:
             reply.string(msg.INFO_SERVER_NO_ERROR)
 
-    _dispatch(request, reply, server, site_errors)
+    _dispatch(request, reply, job, targets, server, site_errors)
 
 
-def handle_reset_errors(request: Request, reply: Reply) -> None:
-    record: JobRecord = request.context["job"]
-
+def handle_reset_errors(request: Request, reply: Reply, job: JobRecord, targets: Targets) -> None:
     def server() -> None:
-        record.errors[SERVER_SITE] = {}
-        reply.string(msg.INFO_SERVER_ERRORS_RESET.format(job_id=request.context["job_id"]))
+        job.errors[SERVER_SITE] = {}
+        reply.string(msg.INFO_SERVER_ERRORS_RESET.format(job_id=job.job_id))
 
-    _dispatch(request, reply, server, site_reset)
+    _dispatch(request, reply, job, targets, server, site_reset)
 
 
-def _dispatch(request: Request, reply: Reply, server: Callable[[], object], body: SiteBody) -> None:
+def _dispatch(
+    request: Request, reply: Reply, job: JobRecord, targets: Targets, server: Callable[[], object], body: SiteBody
+) -> None:
     """FLARE's two branches; any other target (``all``) appends nothing."""
-    target = request.args[2]
-    if target == SERVER:
+    if targets.type == SERVER:
         server()
-    elif target == CLIENT:
-        _site_replies(request, reply, body)
+    elif targets.type == CLIENT:
+        _site_replies(request, reply, job, targets.clients, body)
 
 
-def _site_replies(request: Request, reply: Reply, body: SiteBody) -> None:
+def _site_replies(request: Request, reply: Reply, job: JobRecord, names: list[str], body: SiteBody) -> None:
     """``--- Client ---: <name>`` then the site's dict, or ``Bad responses from clients``."""
-    record: JobRecord = request.context["job"]
-    names = request.context["targets"].clients
     answers = ask_sites(request, names, require_authz=True, right=request.spec.name, submitter=request.submitter)
     if not answers:  # unreachable: target ``client`` has at least one registered site
-        reply.error(msg.NO_RESPONSES_FROM_CLIENTS)
-        return
+        raise Refusal(msg.NO_RESPONSES_FROM_CLIENTS)
     for answer in answers:
         reply.string(msg.INFO_CLIENT_HEADER.format(name=answer.site))
         if answer.ok:
-            reply.dictionary(body(record, answer.site))
+            reply.dictionary(body(job, answer.site))
         else:
             reply.string(msg.INFO_BAD_CLIENT_RESPONSE)
 
@@ -156,9 +153,12 @@ def specs() -> list[CommandSpec]:
     scope = "info"
     return [
         CommandSpec(scope, "show_stats", "show current system stats for an actively running job",
-                    "show_stats job_id server|client", handle_show_stats, authz=authorize_info_collection),
+                    "show_stats job_id server|client", handle_show_stats, checks=INFO_CHECKS,
+                    authorization=Right("show_stats", job_submitter=True)),
         CommandSpec(scope, "show_errors", "show latest errors in an actively running job",
-                    "show_errors job_id server|client", handle_show_errors, authz=authorize_info_collection),
+                    "show_errors job_id server|client", handle_show_errors, checks=INFO_CHECKS,
+                    authorization=Right("show_errors", job_submitter=True)),
         CommandSpec(scope, "reset_errors", "reset error stats for an actively running job",
-                    "reset_errors", handle_reset_errors, authz=authorize_info_collection),
+                    "reset_errors", handle_reset_errors, checks=INFO_CHECKS,
+                    authorization=Right("reset_errors", job_submitter=True)),
     ]  # fmt: skip

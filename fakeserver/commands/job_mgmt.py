@@ -6,68 +6,27 @@ import argparse
 import base64
 import io
 import json
-from typing import Any
+from typing import Any, Optional
 
 from flare_api.wire import MetaKey, MetaStatus
 
 from ..model.job_script import RunStatus
-from ..model.jobs import CLONED_META_KEYS, JobRecord, duration_string
-from ..model.policy import submitter_of
+from ..model.jobs import CLONED_META_KEYS, AbortOutcome, JobRecord, duration_string
 from ..model.results import download_zip
-from ..model.uploads import JobDefinitionError, SubmitCrash, UploadCrash, decode_upload
-from ..pipeline.dispatch import Authorize, CommandSpec, PreAuthzResult, Request, check_right
-from ..pipeline.reply import Reply
+from ..model.uploads import JobDefinitionError, JobPackage, SubmitCrash, UploadCrash, decode_upload
+from ..pipeline.arguments import JOB, JOB_ID, JOB_TARGETS, Param, Parsed, client_targets, word
+from ..pipeline.authorization import Right
+from ..pipeline.registry import CommandSpec
+from ..pipeline.reply import Reply, snapshot
+from ..pipeline.request import Request
 from ..pipeline.site_requests import ask_sites
-from ..pipeline.targets import CLIENT, TargetError, validate_targets
+from ..pipeline.targets import CLIENT, SERVER, Targets
 from ..protocol import messages as msg
-from ..protocol.refusals import FlareCrash
-
-
-def snapshot(value: Any) -> Any:
-    """A deep copy of JSON data (several times faster than ``copy.deepcopy``): replies are serialized
-    after the state lock is released, so they must not share mutable state with the store."""
-    return json.loads(json.dumps(value))
+from ..protocol.refusals import FlareCrash, Refusal
 
 
 def _ok(info: str = "", **extra: Any) -> dict[str, Any]:
     return {MetaKey.STATUS: MetaStatus.OK, MetaKey.INFO: info, **extra}
-
-
-def authorize_job(request: Request, reply: Reply) -> PreAuthzResult:
-    """FLARE's ``authorize_job``: job id present and known (lowercased), extra args are targets."""
-    args = request.args
-    if len(args) < 2:
-        reply.error_with_status(msg.MISSING_JOB_ID, MetaStatus.SYNTAX_ERROR, "missing job_id")
-        return False
-    job_id = args[1].lower()
-    record = request.state.jobs.get(job_id)
-    if record is None:
-        reply.error_with_status(msg.JOB_DOES_NOT_EXIST.format(job_id=job_id), MetaStatus.INVALID_JOB_ID, job_id)
-        return False
-    request.context["job"] = record
-    request.context["job_id"] = job_id
-    if len(args) > 2:
-        try:
-            request.context["targets"] = validate_targets(request.state, args[2:])
-        except TargetError as exc:
-            reply.error_with_status(str(exc), MetaStatus.SYNTAX_ERROR)
-            return False
-    return Authorize(request.spec.name, submitter=submitter_of(record.meta))
-
-
-def authorize_abort_task(request: Request, reply: Reply) -> PreAuthzResult:
-    """``abort_task job_id [clients]``: the job is never loaded, so there is no submitter."""
-    args = request.args
-    if len(args) < 2:
-        reply.error(msg.ABORT_TASK_MISSING_JOB_ID)
-        return False
-    request.context["job_id"] = args[1].lower()
-    try:
-        request.context["targets"] = validate_targets(request.state, [CLIENT, *args[2:]])
-    except TargetError as exc:
-        reply.error(str(exc))
-        return False
-    return Authorize(request.spec.name)
 
 
 class _ListJobsParser(argparse.ArgumentParser):
@@ -111,33 +70,38 @@ def _matches(meta: dict[str, Any], id_prefix: Any, name_prefix: Any, user_name: 
     )
 
 
-def handle_list_jobs(request: Request, reply: Reply) -> None:
+def _list_jobs_options(request: Request, parsed: Parsed) -> argparse.Namespace:
+    """FLARE's ``SafeArgumentParser``: a bad option is an ``internal_error`` naming the ValueError."""
+    try:
+        return list_jobs_parser().parse_args(request.args[1:])
+    except ValueError as exc:
+        raise Refusal(f"{type(exc).__name__}: {exc}", MetaStatus.INTERNAL_ERROR) from None
+
+
+def handle_list_jobs(request: Request, reply: Reply, options: argparse.Namespace) -> None:
     state = request.state
     try:
-        parsed = list_jobs_parser().parse_args(request.args[1:])
         now = state.clock.time()
         jobs = [_listed_meta(r, now) for r in state.jobs]
         if not jobs:
             reply.string(msg.NO_JOBS_FOUND, _ok(jobs=[]))
         else:
-            user = request.user_name if parsed.u else None
-            selected = [m for m in jobs if _matches(m, parsed.job_id, parsed.n, user)]
+            user = request.user_name if options.u else None
+            selected = [m for m in jobs if _matches(m, options.job_id, options.n, user)]
             if not selected:
                 reply.string(msg.NO_JOBS_MATCHING, _ok(jobs=[]))
                 return
-            selected.sort(key=lambda m: m.get("submit_time", 0.0), reverse=bool(parsed.r))
-            if parsed.m:
-                selected = selected[: parsed.m] if parsed.r else selected[-parsed.m :]
-            if parsed.d:
+            selected.sort(key=lambda m: m.get("submit_time", 0.0), reverse=bool(options.r))
+            if options.m:
+                selected = selected[: options.m] if options.r else selected[-options.m :]
+            if options.d:
                 for meta in selected:
                     reply.string(_json_indent(meta))
                 reply.string("", _ok(jobs=selected))
             else:
                 _summary_table(reply, selected)
     except Exception as exc:  # FLARE turns any failure here into an internal_error reply
-        text = f"{type(exc).__name__}: {exc}"
-        reply.error_with_status(text, MetaStatus.INTERNAL_ERROR)
-        return
+        raise Refusal(f"{type(exc).__name__}: {exc}", MetaStatus.INTERNAL_ERROR) from None
     reply.success()
 
 
@@ -167,28 +131,28 @@ def _summary_table(reply: Reply, jobs: list[dict[str, Any]]) -> None:
         )
 
 
-def handle_get_job_meta(request: Request, reply: Reply) -> None:
-    record: JobRecord = request.context["job"]
-    request.state.jobs.observe(record)
-    meta = snapshot(record.meta)
+def handle_get_job_meta(request: Request, reply: Reply, job: JobRecord) -> None:
+    request.state.jobs.observe(job)
+    meta = snapshot(job.meta)
     reply.dictionary(meta, _ok(job_meta=meta))
 
 
-def handle_submit_job(request: Request, reply: Reply) -> None:
+def _upload(request: Request, parsed: Parsed) -> JobPackage:
+    """``submit_job <folder> <b64 zip>``, decoded and validated as FLARE's three stages do."""
     args = request.args
     if len(args) < 3:
         raise FlareCrash(IndexError("list index out of range"))
     try:
-        package = decode_upload(args[1], args[2])
+        return decode_upload(args[1], args[2])
     except UploadCrash as crash:
         raise FlareCrash(crash.original) from None
     except JobDefinitionError as exc:
-        text = exc.reply_text
-        reply.error_with_status(text, MetaStatus.INVALID_JOB_DEFINITION)
-        return
+        raise Refusal(exc.reply_text, MetaStatus.INVALID_JOB_DEFINITION) from None
     except SubmitCrash as crash:
-        reply.error(crash.error_text, {MetaKey.STATUS: MetaStatus.INTERNAL_ERROR, MetaKey.INFO: crash.info})
-        return
+        raise Refusal(crash.error_text, MetaStatus.INTERNAL_ERROR, crash.info) from None
+
+
+def handle_submit_job(request: Request, reply: Reply, package: JobPackage) -> None:
     session = request.session
     assert session is not None
     meta = dict(package.meta)
@@ -200,56 +164,50 @@ def handle_submit_job(request: Request, reply: Reply) -> None:
     reply.success("", _ok(job_id=record.job_id))
 
 
-def handle_clone_job(request: Request, reply: Reply) -> None:
-    source: JobRecord = request.context["job"]
-    source_id = request.context["job_id"]
+def handle_clone_job(request: Request, reply: Reply, job: JobRecord) -> None:
     session = request.session
     assert session is not None
-    meta = {key: snapshot(value) for key, value in source.meta.items() if key in CLONED_META_KEYS}
+    meta = {key: snapshot(value) for key, value in job.meta.items() if key in CLONED_META_KEYS}
     meta["submitter_name"] = session.user_name
     meta["submitter_org"] = session.org
     meta["submitter_role"] = session.role
-    meta["cloned_from"] = source_id
-    record = request.state.jobs.create(meta, source.content)
-    reply.string(msg.CLONED_JOB.format(source=source_id, job_id=record.job_id))
+    meta["cloned_from"] = job.job_id
+    record = request.state.jobs.create(meta, job.content)
+    reply.string(msg.CLONED_JOB.format(source=job.job_id, job_id=record.job_id))
     reply.success("", _ok(job_id=record.job_id))
 
 
-def handle_abort_job(request: Request, reply: Reply) -> None:
-    record: JobRecord = request.context["job"]
-    job_id = request.context["job_id"]
-    outcome = request.state.jobs.abort(record)
-    if outcome == "not_running":
-        text = msg.JOB_NOT_RUNNING.format(job_id=job_id)
-        reply.error_with_status(text, MetaStatus.INTERNAL_ERROR)
-        return
-    text = {
-        "before": msg.ABORTED_BEFORE_RUNNING,
-        "finished": msg.ALREADY_COMPLETED,
-        "stopped": msg.ABORT_SIGNAL_SENT,
-    }[outcome].format(job_id=job_id)
+#: The reply text of each ``abort_job`` outcome that is not a refusal.
+ABORT_TEXTS = {
+    AbortOutcome.BEFORE_RUNNING: msg.ABORTED_BEFORE_RUNNING,
+    AbortOutcome.ALREADY_FINISHED: msg.ALREADY_COMPLETED,
+    AbortOutcome.STOPPED: msg.ABORT_SIGNAL_SENT,
+}
+
+
+def handle_abort_job(request: Request, reply: Reply, job: JobRecord) -> None:
+    outcome = request.state.jobs.abort(job)
+    if outcome is AbortOutcome.NOT_RUNNING:
+        raise Refusal(msg.JOB_NOT_RUNNING.format(job_id=job.job_id), MetaStatus.INTERNAL_ERROR)
+    text = ABORT_TEXTS[outcome].format(job_id=job.job_id)
     reply.string(text)
     reply.success("", _ok(text))
 
 
-def handle_delete_job(request: Request, reply: Reply) -> None:
-    record: JobRecord = request.context["job"]
-    job_id = request.context["job_id"]
-    if record.status in (RunStatus.DISPATCHED, RunStatus.RUNNING):
-        reply.error_with_status(msg.JOB_IS_RUNNING.format(job_id=job_id), MetaStatus.JOB_RUNNING, job_id)
-        return
-    request.state.jobs.delete(record.job_id)
-    reply.string(msg.JOB_DELETED.format(job_id=job_id))
+def handle_delete_job(request: Request, reply: Reply, job: JobRecord) -> None:
+    if job.status in (RunStatus.DISPATCHED, RunStatus.RUNNING):
+        raise Refusal(msg.JOB_IS_RUNNING.format(job_id=job.job_id), MetaStatus.JOB_RUNNING, job.job_id)
+    request.state.jobs.delete(job.job_id)
+    reply.string(msg.JOB_DELETED.format(job_id=job.job_id))
     reply.success("", _ok())
 
 
-def handle_download_job(request: Request, reply: Reply) -> None:
-    job_id = request.args[1]  # FLARE uses the raw argument here, not the lowercased one
+def handle_download_job(request: Request, reply: Reply, job_id: str) -> None:
+    """FLARE loads the job again with the raw argument here, not the lowercased one."""
     state = request.state
     record = state.jobs.get(job_id)
     if record is None:
-        reply.error(msg.DOWNLOAD_STORE_ERROR.format(job_id=job_id))
-        return
+        raise Refusal(msg.DOWNLOAD_STORE_ERROR.format(job_id=job_id))
     data = download_zip(record)
     if len(data) > state.config.max_download_bytes:
         url = state.config.download_job_url + job_id
@@ -260,69 +218,72 @@ def handle_download_job(request: Request, reply: Reply) -> None:
     reply.string(base64.b64encode(data).decode("ascii"), _ok(job_id=job_id))
 
 
-def handle_abort_task(request: Request, reply: Reply) -> None:
-    job_id = request.context["job_id"]
+def handle_abort_task(request: Request, reply: Reply, job_id: str, targets: Targets) -> None:
     table = reply.table(msg.CLIENT_RESPONSE_HEADER)
     running = {r.job_id: r for r in request.state.jobs.running()}
-    for name in request.context["targets"].clients:
+    for name in targets.clients:
         record = running.get(job_id)
         answer = msg.ABORT_TASK_SENT if record is not None and name in record.sites else msg.CLIENT_APP_NOT_STARTED
         table.add_row([name, answer])
 
 
-def handle_start_app(request: Request, reply: Reply) -> None:
+def handle_start_app(request: Request, reply: Reply, job: JobRecord, targets: Optional[Targets]) -> None:
     """``start_app <id> client|all [sites]``: only client apps start; they are already running in the fake."""
-    args = request.args
-    if len(args) < 3:
-        reply.error(msg.START_APP_MISSING_TARGET)
-        return
-    if args[2] == "server":
-        reply.error(msg.START_APP_SERVER_ONLY_CLIENT)
-        return
-    names = request.context["targets"].clients if "targets" in request.context else []
-    if (args[2] == "client" or names) and not _start_app_on_clients(request, reply, names):
-        return
+    if targets is None:
+        raise Refusal(msg.START_APP_MISSING_TARGET)
+    if targets.type == SERVER:
+        raise Refusal(msg.START_APP_SERVER_ONLY_CLIENT)
+    if targets.type == CLIENT or targets.clients:
+        _start_app_on_clients(request, reply, job, targets.clients)
     reply.success()
 
 
-def _start_app_on_clients(request: Request, reply: Reply, names: list[str]) -> bool:
-    job_id = request.context["job_id"]
-    record: JobRecord = request.context["job"]
-    if record not in request.state.jobs.with_process():
-        reply.error(msg.START_APP_NOT_RUNNING.format(job_id=job_id))
-        return False
-    outsiders = [name for name in names if name not in record.sites]
+def _start_app_on_clients(request: Request, reply: Reply, job: JobRecord, names: list[str]) -> None:
+    if job not in request.state.jobs.with_process():
+        raise Refusal(msg.START_APP_NOT_RUNNING.format(job_id=job.job_id))
+    outsiders = [name for name in names if name not in job.sites]
     if outsiders:
-        reply.error(msg.START_APP_NOT_IN_JOB.format(names=",".join(outsiders)))
-        return False
+        raise Refusal(msg.START_APP_NOT_IN_JOB.format(names=",".join(outsiders)))
     table = reply.table(msg.CLIENT_RESPONSE_HEADER)
     for answer in ask_sites(request, names, require_authz=False):
         table.add_row([answer.site, "" if answer.no_reply else msg.START_APP_ALREADY_STARTED])
-    return True
+
+
+#: FLARE's ``authorize_job``: the job (lowercased, loaded), then any targets after it.
+_JOB_CHECKS: tuple[Param, ...] = (JOB, JOB_TARGETS.check_only())
+
+
+def _own(right: str) -> Right:
+    """A job command's right, checked with the job's submitter (so ``*_own_job`` rights apply)."""
+    return Right(right, job_submitter=True)
 
 
 def specs() -> list[CommandSpec]:
     scope = "job_mgmt"
     return [
         CommandSpec(scope, "delete_workspace", "delete the workspace of a job", "delete_workspace job_id",
-                    handle_delete_job, authz=authorize_job, confirm="auth", enabled=False),
+                    handle_delete_job, checks=_JOB_CHECKS, authorization=_own("delete_workspace"), confirm="auth",
+                    enabled=False),
         CommandSpec(scope, "start_app", "start the FL app", "start_app job_id server|client|all",
-                    handle_start_app, authz=authorize_job),
+                    handle_start_app, checks=(JOB, JOB_TARGETS), authorization=_own("start_app")),
         CommandSpec(scope, "list_jobs", "list submitted jobs",
                     "list_jobs [-n name_prefix] [-d] [-u] [-r] [-m num_of_jobs] [job_id_prefix]",
-                    handle_list_jobs, authz=check_right("list_jobs")),
+                    handle_list_jobs, authorization=Right("list_jobs"), args=(Param("options", _list_jobs_options),)),
         CommandSpec(scope, "get_job_meta", "get meta info of specified job", "get_job_meta job_id",
-                    handle_get_job_meta, authz=authorize_job),
+                    handle_get_job_meta, checks=_JOB_CHECKS, authorization=_own("get_job_meta")),
         CommandSpec(scope, "delete_job", "delete a job and persisted workspace", "delete_job job_id",
-                    handle_delete_job, authz=authorize_job, confirm="auth"),
+                    handle_delete_job, checks=_JOB_CHECKS, authorization=_own("delete_job"), confirm="auth"),
         CommandSpec(scope, "abort_job", "abort a job if it is running or dispatched", "abort_job job_id",
-                    handle_abort_job, authz=authorize_job, confirm="yesno"),
+                    handle_abort_job, checks=_JOB_CHECKS, authorization=_own("abort_job"), confirm="yesno"),
         CommandSpec(scope, "abort_task", "abort the client current task execution", "abort_task job_id <client-name>",
-                    handle_abort_task, authz=authorize_abort_task),
+                    handle_abort_task, checks=(JOB_ID, client_targets(2)), authorization=Right("abort_task")),
         CommandSpec(scope, "clone_job", "clone a job with a new job_id", "clone_job job_id",
-                    handle_clone_job, authz=authorize_job),
+                    handle_clone_job, checks=_JOB_CHECKS, authorization=_own("clone_job")),
         CommandSpec(scope, "submit_job", "submit a job", "submit_job job_folder", handle_submit_job,
-                    authz=check_right("submit_job"), client_cmd="file_transfer.upload_folder"),
+                    authorization=Right("submit_job"), args=(Param("package", _upload),),
+                    client_cmd="file_transfer.upload_folder"),
         CommandSpec(scope, "download_job", "download a specified job", "download_job job_id", handle_download_job,
-                    authz=authorize_job, client_cmd="file_transfer.download_folder"),
+                    checks=(JOB.check_only(), *_JOB_CHECKS[1:]), authorization=_own("download_job"),
+                    args=(word(1, "job_id"),),
+                    client_cmd="file_transfer.download_folder"),
     ]  # fmt: skip

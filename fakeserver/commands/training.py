@@ -1,4 +1,24 @@
-"""The ``training`` scope: ``check_status`` and its invisible twin ``admin_check_status`` (reference 6.2)."""
+"""The ``training`` scope: check_status, admin_check_status, set_timeout, show_scopes, shutdown, restart,
+remove_client (reference 6.2).
+
+Behaviour follows nvflare 2.3.12's ``private/fed/server/training_cmds.py`` and ``cmd_utils.py`` (server) and
+``private/fed/client/training_cmds.py`` / ``client_engine.py`` (what a site answers). Things the reference
+does not spell out, all taken from that code:
+
+* ``remove_client`` validates ``client <names...>`` (no names: every registered client) and always checks
+  its right against the server's org.
+* ``shutdown`` refuses while a job runs, whatever the target. A site that refuses (its own authorization)
+  keeps ``shutdown client`` from answering ``success``; for ``all`` the server then stays up, yet the
+  reply still ends with ``success``. A silent site counts as shut down (its response cell is empty).
+* ``restart server`` restarts every registered client first, like ``restart all``.
+* ``Server app is starting...`` / ``Server is starting...`` need ``ServerStatus.STARTING``, which no 2.3.12
+  code ever sets: they are unreachable, here too.
+
+After ``shutdown server|all`` the fake behaves like a server that went away (every new connection is closed
+before the TLS handshake) until ``server.reset()``. After ``restart server|all`` it comes back at once as a
+new server process: new start time, no admin sessions, DISPATCHED/RUNNING jobs ``FINISHED:ABANDONED``,
+default admin timeout, and every site registers again at its next heartbeat (silent ones do not).
+"""
 
 from __future__ import annotations
 
@@ -6,42 +26,28 @@ import time
 
 from flare_api.wire import MetaKey, MetaStatus
 
-from ..pipeline.dispatch import Authorize, CommandSpec, PreAuthzResult, Request
+from ..model.state import ServerState
+from ..pipeline.arguments import TARGETS, Param, Parsed, client_targets
+from ..pipeline.authorization import PROJECT_ADMIN, Right, server_operation
+from ..pipeline.registry import CommandSpec
 from ..pipeline.reply import Reply
+from ..pipeline.request import Request
 from ..pipeline.site_requests import SiteAnswer, ask_sites
-from ..pipeline.targets import ALL, CLIENT, SERVER, TargetError, validate_targets
+from ..pipeline.targets import ALL, CLIENT, SERVER, Targets
 from ..protocol import messages as msg
+from ..protocol.refusals import FlareCrash, Refusal
 
 
-def authorize_server_operation(request: Request, reply: Reply) -> PreAuthzResult:
-    """Validate targets; check the command's right only when the server is among them."""
-    try:
-        targets = validate_targets(request.state, request.args[1:])
-    except TargetError as exc:
-        reply.error(str(exc))
-        return False
-    request.context["targets"] = targets
-    return Authorize(request.spec.name) if targets.includes_server else None
+def _unchecked_target(request: Request, parsed: Parsed) -> Targets:
+    """``admin_check_status [target]``: default ``server``; not validated, no site names."""
+    return Targets(request.args[1] if len(request.args) > 1 else SERVER)
 
 
-def must_be_project_admin(request: Request, reply: Reply) -> PreAuthzResult:
-    """Only role ``project_admin`` (compared exactly, not normalized) may run the command.
-
-    For ``admin_check_status`` a missing target becomes ``server``; other targets are not validated.
-    """
-    if request.args[0] == "admin_check_status" and len(request.args) == 1:
-        request.args.append(SERVER)
-    role = request.session.role if request.session else None
-    if role != "project_admin":
-        reply.error(msg.NOT_PROJECT_ADMIN, {MetaKey.STATUS: MetaStatus.NOT_AUTHORIZED, MetaKey.INFO: ""})
-        return False
-    return None
-
-
-def handle_check_status(request: Request, reply: Reply) -> None:
+# ------------------------------------------------------------------------------------ check_status
+def handle_check_status(request: Request, reply: Reply, targets: Targets) -> None:
     """Server part (engine status, running jobs, registered clients), then the clients' job table."""
     state = request.state
-    target = request.args[1]
+    target = targets.type
     if target in (SERVER, ALL):
         running = state.running_jobs()
         status = msg.ENGINE_STARTED if running else msg.ENGINE_STOPPED
@@ -68,21 +74,16 @@ def handle_check_status(request: Request, reply: Reply) -> None:
                     {MetaKey.CLIENT_NAME: site.name, MetaKey.CLIENT_LAST_CONNECT_TIME: last},
                 )
     if target in (CLIENT, ALL):
-        _client_status(request, reply)
+        _client_status(request, reply, targets.clients)
     if target not in (SERVER, CLIENT, ALL):  # only reachable through admin_check_status
-        reply.error(
-            msg.CHECK_STATUS_INVALID_TARGET.format(target=target),
-            {MetaKey.STATUS: MetaStatus.SYNTAX_ERROR, MetaKey.INFO: f"invalid target type {target}"},
-        )
+        raise Refusal(msg.CHECK_STATUS_INVALID_TARGET.format(target=target), MetaStatus.SYNTAX_ERROR,
+                      f"invalid target type {target}")  # fmt: skip
 
 
-def _client_status(request: Request, reply: Reply) -> None:
+def _client_status(request: Request, reply: Reply, names: list[str]) -> None:
     """The sites' job table: each site authorizes the user itself (no submitter) or stays silent."""
-    targets = request.context.get("targets")
-    names = targets.clients if targets is not None else []
     if not names:
-        reply.error(msg.NO_RESPONSES_FROM_CLIENTS)
-        return
+        raise Refusal(msg.NO_RESPONSES_FROM_CLIENTS)
     table = reply.table(msg.CLIENT_STATUS_HEADER)
     for answer in ask_sites(request, names, require_authz=True):
         for row in _client_rows(request, answer):
@@ -98,23 +99,163 @@ def _client_rows(request: Request, answer: SiteAnswer) -> list[list[str]]:
     return request.state.client_job_rows(answer.site) or [[answer.site, "?", "?", msg.CLIENT_NO_JOBS]]
 
 
+# ------------------------------------------------------------------------------------ set_timeout
+def _seconds(request: Request, parsed: Parsed) -> float:
+    """``float(args[1])`` exactly as FLARE: a missing or bad value crashes the handler."""
+    try:
+        return float(request.args[1])
+    except (IndexError, ValueError) as exc:
+        raise FlareCrash(exc) from None
+
+
+def handle_set_timeout(request: Request, reply: Reply, seconds: float) -> None:
+    request.state.set_admin_timeout(seconds)
+    reply.string(msg.SET_TIMEOUT_DONE.format(timeout=seconds))
+    reply.success()
+
+
+# ------------------------------------------------------------------------------------ show_scopes
+def handle_show_scopes(request: Request, reply: Reply, targets: Targets) -> None:
+    """One row per site; no privacy scopes are configured in a provisioned project, so the cells are empty."""
+    table = reply.table(msg.SCOPES_HEADER)
+    if targets.includes_server:
+        table.add_row([SERVER, "", ""])
+    if targets.type not in (CLIENT, ALL):
+        return
+    if not targets.clients:
+        raise Refusal(msg.NO_RESPONSES_FROM_CLIENTS)
+    for answer in ask_sites(request, targets.clients, require_authz=True):
+        table.add_row(_scope_row(answer))
+
+
+def _scope_row(answer: SiteAnswer) -> list[str]:
+    if answer.no_reply:
+        return [answer.site, "", msg.SCOPES_NO_REPLY]
+    if answer.denied is not None:
+        # FLARE joins the error body as if it were the list of scope names: one character at a time.
+        return [answer.site, msg.SCOPES_SEPARATOR.join(answer.denied), ""]
+    return [answer.site, "", ""]
+
+
+# ------------------------------------------------------------------------------------ shutdown
+def handle_shutdown(request: Request, reply: Reply, targets: Targets) -> None:
+    """Refuse while jobs run; shut down clients (``client``/``all``) and then the server (``server``/``all``)."""
+    state = request.state
+    if state.jobs.running():
+        raise Refusal(msg.SHUTDOWN_JOBS_RUNNING)
+    registered = bool(state.sites.connected())
+    if targets.type == SERVER:
+        if registered:
+            raise Refusal(msg.SHUTDOWN_CLIENTS_ACTIVE)
+        _shutdown_server(request, reply)
+    elif targets.type == CLIENT:
+        if not _shutdown_clients(request, reply, targets.clients):
+            return
+    elif registered:
+        reply.string(msg.SHUTDOWN_CLIENTS_FIRST)
+        if _shutdown_clients(request, reply, targets.clients):
+            _shutdown_server(request, reply)
+    else:
+        _shutdown_server(request, reply)
+    reply.success()
+
+
+def _shutdown_clients(request: Request, reply: Reply, names: list[str]) -> bool:
+    """Ask the sites to shut down; True if none refused. Sites that accept log out at once."""
+    if not names:  # unreachable: the targets were validated
+        raise Refusal(msg.SHUTDOWN_NO_CLIENTS)
+    answers = ask_sites(request, names, require_authz=True)
+    table = reply.table(msg.CLIENT_RESPONSE_HEADER)
+    for answer in answers:
+        table.add_row([answer.site, _site_reply(answer, msg.SITE_SHUTDOWN_REPLY, "")])
+    for answer in answers:
+        if answer.ok:
+            request.state.sites.disconnect(answer.site)
+    return all(answer.denied is None for answer in answers)
+
+
+def _shutdown_server(request: Request, reply: Reply) -> None:
+    reply.string(msg.SHUTDOWN_SERVER_DONE)
+    reply.shutdown(msg.SHUTDOWN_BYE)
+    _go_away(request.state)
+
+
+def _go_away(state: ServerState) -> None:
+    """The server is going away after this reply: new connections are cut until ``reset()``."""
+    state.gone = True
+
+
+def _site_reply(answer: SiteAnswer, accepted: str, silent: str) -> str:
+    """The body a site answers: its acceptance text, its denial, or ``silent`` when it does not answer."""
+    if answer.no_reply:
+        return silent
+    return answer.denied if answer.denied is not None else accepted
+
+
+# ------------------------------------------------------------------------------------ restart
+def handle_restart(request: Request, reply: Reply, targets: Targets) -> None:
+    """Refuse while jobs run; restart the clients, then (``server``/``all``) the server itself.
+
+    Like FLARE, a job aborted moments ago still counts until its process exits (``JobStore.abort_linger``).
+    """
+    state = request.state
+    if state.jobs.in_runner():
+        raise Refusal(msg.RESTART_JOBS_RUNNING)
+    if targets.includes_server:
+        names = [site.name for site in state.sites.connected()]
+        if names:
+            reply.string(msg.RESTART_CLIENTS_FIRST)
+            reply.string(_restart_lines(ask_sites(request, names, require_authz=True)))
+        reply.string(msg.RESTART_SERVER_SCHEDULED)
+        state.restart()
+    else:
+        answers = ask_sites(request, targets.clients, require_authz=True)
+        reply.string(_restart_lines(answers))
+        for answer in answers:
+            if answer.ok:
+                state.sites.remove(answer.site)
+    reply.success()
+
+
+def _restart_lines(answers: list[SiteAnswer]) -> str:
+    """``client:<name> : <reply>\\n`` per site, as ``_process_replies_to_string`` builds it."""
+    if not answers:
+        return msg.NO_RESPONSES_FROM_CLIENTS
+    lines = (
+        msg.RESTART_CLIENT_LINE.format(
+            name=a.site, reply=_site_reply(a, msg.SITE_RESTART_REPLY, msg.RESTART_NO_REPLIES)
+        )
+        for a in answers
+    )
+    return "".join(lines)
+
+
+# ------------------------------------------------------------------------------------ remove_client
+def handle_remove_client(request: Request, reply: Reply, targets: Targets) -> None:
+    """Unregister the sites; each registers again at its next heartbeat (a silent one does not)."""
+    for name in targets.clients:
+        request.state.sites.remove(name)
+    reply.success()
+
+
 def specs() -> list[CommandSpec]:
+    scope = "training"
     return [
-        CommandSpec(
-            "training",
-            "check_status",
-            "check status of the FL server/client",
-            "check_status server|client",
-            handle_check_status,
-            authz=authorize_server_operation,
-        ),
-        CommandSpec(
-            "training",
-            "admin_check_status",
-            "check status for shutdown system command",
-            "admin_check_status",
-            handle_check_status,
-            authz=must_be_project_admin,
-            visible=False,
-        ),
-    ]
+        CommandSpec(scope, "check_status", "check status of the FL server/client", "check_status server|client",
+                    handle_check_status, checks=(TARGETS,), authorization=server_operation("check_status")),
+        CommandSpec(scope, "admin_check_status", "check status for shutdown system command", "admin_check_status",
+                    handle_check_status, checks=(Param("targets", _unchecked_target),), authorization=PROJECT_ADMIN,
+                    visible=False),
+        CommandSpec(scope, "remove_client", "remove a FL client", "remove_client <client-name>",
+                    handle_remove_client, checks=(client_targets(1),), authorization=Right("remove_client"),
+                    confirm="auth"),
+        CommandSpec(scope, "shutdown", "shutdown the FL server/client", "shutdown server|client|all",
+                    handle_shutdown, checks=(TARGETS,), authorization=server_operation("shutdown"), confirm="auth"),
+        CommandSpec(scope, "restart", "restart the FL server/client", "restart server|client|all",
+                    handle_restart, checks=(TARGETS,), authorization=server_operation("restart"), confirm="auth"),
+        CommandSpec(scope, "set_timeout", "set the admin commands timeout", "set_timeout seconds ",
+                    handle_set_timeout, authorization=Right("set_timeout"), args=(Param("seconds", _seconds),)),
+        CommandSpec(scope, "show_scopes", "show configured scope names on server/client",
+                    "show_scopes server|client|all ...", handle_show_scopes, checks=(TARGETS,),
+                    authorization=server_operation("show_scopes")),
+    ]  # fmt: skip

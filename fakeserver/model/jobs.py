@@ -11,6 +11,7 @@ no site is registered, ``FINISHED:CAN_NOT_SCHEDULE`` after 10 failed attempts.
 from __future__ import annotations
 
 import datetime
+import enum
 import uuid
 from collections import deque
 from collections.abc import Iterator
@@ -40,6 +41,19 @@ ACTIVE = (RunStatus.DISPATCHED, RunStatus.RUNNING)
 
 class IllegalTransition(AssertionError):
     """The state machine tried a move FLARE never makes: a bug in the fake."""
+
+
+class AbortOutcome(enum.Enum):
+    """What ``abort_job`` did (FLARE's four answers): each maps to one reply text in the command."""
+
+    #: SUBMITTED or DISPATCHED: the job is now FINISHED:ABORTED without having run.
+    BEFORE_RUNNING = "before_running"
+    #: Already finished: nothing to do.
+    ALREADY_FINISHED = "already_finished"
+    #: RUNNING but not in the runner (orphaned): FLARE refuses with ``internal_error``.
+    NOT_RUNNING = "not_running"
+    #: Running: the abort signal was sent; the process lingers for ``abort_linger`` seconds.
+    STOPPED = "stopped"
 
 
 class JobStoreError(ValueError):
@@ -544,20 +558,20 @@ class JobStore:
         self._set_status(record, outcome, when)
 
     # ------------------------------------------------------------------ admin actions
-    def abort(self, record: JobRecord, when: Optional[float] = None) -> str:
-        """FLARE's ``abort_job`` cases: returns ``before``, ``finished``, ``stopped`` or ``not_running``."""
+    def abort(self, record: JobRecord, when: Optional[float] = None) -> AbortOutcome:
+        """FLARE's ``abort_job`` cases, as an :class:`AbortOutcome`."""
         when = self._clock.time() if when is None else when
         status = record.status
         if status in (RunStatus.SUBMITTED, RunStatus.DISPATCHED):
             self._set_status(record, RunStatus.FINISHED_ABORTED, when)
-            return "before"
+            return AbortOutcome.BEFORE_RUNNING
         if status.finished:
-            return "finished"
+            return AbortOutcome.ALREADY_FINISHED
         if not record.in_runner:
-            return "not_running"
+            return AbortOutcome.NOT_RUNNING
         self._set_status(record, RunStatus.FINISHED_ABORTED, when)
         record.process_until = when + self.abort_linger
-        return "stopped"
+        return AbortOutcome.STOPPED
 
     def orphan(self, job_id: str) -> JobRecord:
         """Simulate a lost job process: the meta still says RUNNING but the runner forgot the job."""

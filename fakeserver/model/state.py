@@ -150,7 +150,8 @@ class ServerState:
         self.errors: deque[ServerErrorRecord] = deque(maxlen=MAX_ERROR_RECORDS)
         #: How many errors were dropped from ``errors`` to keep it bounded (since the last ``reset()``).
         self.errors_dropped = 0
-        self._extensions: list[Any] = []
+        #: ``set_timeout`` changes ``config.admin_timeout``; a restart or ``reset()`` brings this back.
+        self._default_admin_timeout = self.config.admin_timeout
 
     @property
     def server_org(self) -> str:
@@ -180,13 +181,22 @@ class ServerState:
             if site_name in r.sites
         ]
 
+    def set_admin_timeout(self, seconds: float) -> None:
+        """``set_timeout``: the server's admin→site request timeout, until a restart or ``reset()``."""
+        self.config.admin_timeout = seconds
+
+    def restart(self) -> None:
+        """A new server process: start time, no sessions, unfinished jobs abandoned, sites registering again."""
+        for site in self.sites.connected():
+            self.sites.remove(site.name)
+        self.sessions.clear()
+        self.jobs.abandon_unfinished()
+        self.start_time = self.clock.time()
+        self.config.admin_timeout = self._default_admin_timeout
+
     @staticmethod
     def _save_workspace(record: JobRecord) -> None:
         record.workspace = build_workspace(record)
-
-    def register_extension(self, extension: Any) -> None:
-        """Attach a component (job store, sites) whose ``reset()`` runs with the server's."""
-        self._extensions.append(extension)
 
     def record_error(self, command: str, exc: BaseException) -> None:
         """Keep a bounded record of an unexpected exception (see :data:`MAX_ERROR_RECORDS`)."""
@@ -228,5 +238,4 @@ class ServerState:
             self.errors.clear()
             self.errors_dropped = 0
             self.gone = False
-            for extension in self._extensions:
-                extension.reset()
+            self.config.admin_timeout = self._default_admin_timeout

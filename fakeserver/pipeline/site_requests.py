@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from ..model.policy import NOBODY, Person, denial
-from .dispatch import Request
+from .request import Request
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ import ssl
 import pytest
 
 from fakeserver import FakeFlareServer
-from fakeserver.pipeline.dispatch import CommandRegistry, CommandSpec
+from fakeserver.pipeline.registry import CommandRegistry, CommandSpec
 from flare_api import InternalError, Session
 from flare_api.command_table import DOWNLOAD_FOLDER, UPLOAD_FOLDER, parse_command_table
 from flare_api.wire import StreamAccumulator, encode_stream, split_segments

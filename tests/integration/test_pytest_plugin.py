@@ -69,7 +69,7 @@ def test_server_bug_fails_the_test_at_teardown(pytester: pytest.Pytester) -> Non
     pytester.makepyfile(
         test_bug="""
 def test_a_handler_crashes(flare, flare_session):
-    from fakeserver.pipeline.dispatch import CommandSpec
+    from fakeserver.pipeline.registry import CommandSpec
 
     def broken(request, reply):
         raise KeyError("oops")
