@@ -25,6 +25,7 @@ from fakeserver.pipeline.targets import Targets
 from fakeserver.protocol import messages as msg
 from fakeserver.protocol.refusals import Refusal
 from flare_api.wire import Document
+from tests.helpers import login, raw
 
 pytestmark = pytest.mark.fake_flare_only
 
@@ -33,7 +34,7 @@ class Harness:
     """A private registry on the fake's state; records what each handler received."""
 
     def __init__(self, server: FakeFlareServer) -> None:
-        self.state = server.state
+        self.state = server._state
         self.registry = CommandRegistry()
         self.dispatcher = Dispatcher(self.registry, self.state)
         self.calls: list[dict[str, Any]] = []
@@ -203,11 +204,12 @@ def test_abort_returns_an_outcome_for_each_of_flares_cases(harness: Harness) -> 
 
 
 def test_set_timeout_is_runtime_state_restored_by_reset(flare: FakeFlareServer) -> None:
-    state = flare.state
-    default = state.config.admin_timeout
-    state.set_admin_timeout(default + 7)
-    state.restart()
-    assert state.config.admin_timeout == default
-    state.set_admin_timeout(default + 7)
-    state.reset()
-    assert state.config.admin_timeout == default
+    default = flare.admin_timeout
+    raw(flare, f"set_timeout {int(default) + 7}", login(flare))
+    assert flare.admin_timeout == default + 7
+    flare._state.restart()  # white-box: what a `restart server` does to the state
+    assert flare.admin_timeout == default
+    raw(flare, f"set_timeout {int(default) + 7}", login(flare))
+    assert flare.admin_timeout == default + 7
+    flare.reset()
+    assert flare.admin_timeout == default
