@@ -14,7 +14,7 @@ import pytest
 from fakeserver.poc_kit import write_poc_admin_kit
 from flare_api import Session, new_insecure_session
 from flare_api.clock import VirtualClock
-from flare_api.errors import AuthenticationError, InvalidArgumentError, NoConnection, SessionClosed
+from flare_api.errors import AuthenticationError, InternalError, InvalidArgumentError, NoConnection, SessionClosed
 from flare_api.monitor import basic_cb_with_print
 from flare_api.wire import Document, Item
 
@@ -23,6 +23,7 @@ Answer = Callable[[str, Optional[str]], Optional[Document]]
 TABLE = [
     ["SCOPE", "COMMAND", "DESCRIPTION", "USAGE", "CONFIRM", "CLIENTCMD", "VISIBLE"],
     ["job_mgmt", "list_jobs", "list jobs", "list_jobs", "none", None, "True"],
+    ["training", "check_status", "check status", "check_status server|client", "none", None, "True"],
 ]
 
 
@@ -203,3 +204,46 @@ def test_basic_cb_with_print_prints_like_flare(capsys: pytest.CaptureFixture[str
 def test_basic_cb_with_print_needs_the_counter(kwargs: dict) -> None:
     with pytest.raises(InvalidArgumentError, match="cb_run_counter"):
         basic_cb_with_print(None, "J", {"status": "RUNNING"}, **kwargs)
+
+
+# ----------------------------------------------------------------------------------------------- get_system_info
+def status_reply(meta: dict) -> Answer:
+    def answer(line: str, token: Optional[str]) -> Optional[Document]:
+        if line == "check_status server":
+            return Document([Item.string("Engine status: started"), Item.success()], meta={"status": "ok", **meta})
+        return healthy(line, token)
+
+    return answer
+
+
+def test_get_system_info_reads_every_field(kit: Path) -> None:
+    meta = {
+        "server_status": "started",
+        "server_start_time": 1.5,
+        "clients": [{"client_name": "site-1", "client_last_conn_time": 2.5}],
+        "jobs": [{"app_name": "app", "job_id": "J"}],
+    }
+    s, _ = session(kit, status_reply(meta))
+    s.try_connect(1.0)
+    info = s.get_system_info()
+    assert (info.server_info.status, info.server_info.start_time) == ("started", 1.5)
+    assert [(c.name, c.last_connect_time) for c in info.client_info] == [("site-1", 2.5)]
+    assert [(j.app_name, j.job_id) for j in info.job_info] == [("app", "J")]
+
+
+def test_get_system_info_without_clients_or_jobs(kit: Path) -> None:
+    s, _ = session(kit, status_reply({"server_status": "started", "server_start_time": 1.0}))
+    s.try_connect(1.0)
+    info = s.get_system_info()
+    assert info.client_info == [] and info.job_info == []
+
+
+def test_get_system_info_names_the_missing_meta(kit: Path) -> None:
+    s, _ = session(kit, status_reply({"server_status": "started"}))
+    s.try_connect(1.0)
+    with pytest.raises(InternalError, match=r"^check_status reply lacks expected meta 'server_start_time': \{"):
+        s.get_system_info()
+
+
+def test_shutdown_item_factory() -> None:
+    assert Item.shutdown("bye").to_json() == {"type": "shutdown", "data": "bye"}
