@@ -6,11 +6,13 @@ A scripted transport stands in for the server: each test says what the server an
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 from typing import Callable, Optional
 
 import pytest
 
+from fakeserver import FakeFlareServer
 from fakeserver.poc_kit import write_poc_admin_kit
 from flare_api import Session, new_insecure_session
 from flare_api.clock import VirtualClock
@@ -180,7 +182,23 @@ def test_new_insecure_session_passes_its_arguments(kit: Path) -> None:
     transport = Scripted(healthy)
     clock = VirtualClock()
     s = new_insecure_session(kit, debug=True, timeout=3.0, clock=clock, request_timeout=2.5, transport=transport)
-    assert s.username == "admin" and not s.secure_mode and s.debug and s.clock is clock and s.is_ready()
+    assert s.username == "admin" and s.secure_mode is False and s.debug and s.clock is clock and s.is_ready()
+
+
+def test_factories_keep_flares_signature_defaults() -> None:
+    """FLARE 2.3: ``new_insecure_session(startup_kit_location, debug=False, timeout=10.0)``."""
+    params = inspect.signature(new_insecure_session).parameters
+    assert (params["debug"].default, params["timeout"].default, params["request_timeout"].default) == (
+        False,
+        10.0,
+        10.0,
+    )
+
+
+def test_new_insecure_session_builds_its_transport_with_the_request_timeout() -> None:
+    with FakeFlareServer(secure=False, clock=VirtualClock()) as server:
+        s = new_insecure_session(server.startup_kit(), timeout=5.0, request_timeout=2.5)
+        assert s._transport.timeout == 2.5 and s.is_ready()
 
 
 def test_new_insecure_session_defaults(kit: Path) -> None:
