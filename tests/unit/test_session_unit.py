@@ -199,6 +199,7 @@ def test_new_insecure_session_builds_its_transport_with_the_request_timeout() ->
     with FakeFlareServer(secure=False, clock=VirtualClock()) as server:
         s = new_insecure_session(server.startup_kit(), timeout=5.0, request_timeout=2.5)
         assert s._transport.timeout == 2.5 and s.is_ready()
+        assert new_insecure_session(server.startup_kit())._transport.timeout == 10.0
 
 
 def test_new_insecure_session_defaults(kit: Path) -> None:
