@@ -59,3 +59,11 @@ def test_session_store_accepts_a_sub_second_idle_timeout() -> None:
     assert store.active(session.token, touch=False) is session
     clock.advance(0.01)
     assert store.active(session.token, touch=False) is None
+
+
+def test_session_store_end_says_whether_the_session_existed() -> None:
+    store = SessionStore(VirtualClock(), random.Random(0))
+    token = store.create("u", "o", "r").token
+    assert store.end(token) is True
+    assert store.end(token) is False
+    assert store.end("never-issued") is False
