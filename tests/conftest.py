@@ -30,6 +30,10 @@ settings.register_profile(
     database=DirectoryBasedExampleDatabase(str(EXAMPLE_DATABASE)),
     print_blob=True,
 )
+# tox -e mutation: every surviving mutant reruns its tests, so fewer (still derandomized) examples
+settings.register_profile(
+    "mutation", max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
+)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 

@@ -10,6 +10,8 @@ from contextlib import ExitStack, contextmanager
 from typing import Any, Optional
 from unittest import mock
 
+from hypothesis import settings
+
 from fakeserver import FakeFlareServer
 from flare_api.transport import Transport
 from flare_api.wire import Document, ItemType
@@ -19,8 +21,11 @@ USERS = ["admin@nvidia.com", "orgadmin@nvidia.com", "lead@nvidia.com", "lead@oth
 
 
 def examples(count: int) -> int:
-    """``count`` hypothesis examples, ten times as many under the ``explore`` profile (for tests that set their own)."""
-    return count * 10 if os.environ.get("HYPOTHESIS_PROFILE") == "explore" else count
+    """Hypothesis examples for a test that sets its own count: ten times ``count`` under the ``explore``
+    profile, otherwise at most the loaded profile's (fewer under ``dev`` and ``mutation``)."""
+    if os.environ.get("HYPOTHESIS_PROFILE") == "explore":
+        return count * 10
+    return min(count, settings.default.max_examples)
 
 
 def transport(server: FakeFlareServer, user: str = ADMIN, timeout: float = 5.0) -> Transport:

@@ -111,6 +111,7 @@ def test_repeated_and_permanent_faults(flare: FakeFlareServer, session: Session)
     ],
 )
 def test_bad_fault_arguments(flare: FakeFlareServer, kwargs: dict, message: str) -> None:
+    kwargs = dict(kwargs)  # the parametrized dict is shared: a second run in one process must see it whole
     kind = kwargs.pop("kind")
     with pytest.raises(ValueError, match=message):
         flare.inject_fault(kind, **kwargs)
