@@ -100,6 +100,10 @@ class ProtocolError(InternalError):
     """The server's reply broke the wire protocol (bad framing, invalid document, no reply)."""
 
 
+class InvalidReply(ProtocolError, ConnectionError):
+    """The reply held no valid document (FLARE: ``ERROR_SERVER_CONNECTION``, the builtin ``ConnectionError``)."""
+
+
 class ConnectionLost(NoConnection, InternalError):
     """A command could not reach the server after login (FLARE reports this as an InternalError)."""
 
@@ -212,7 +216,7 @@ def raise_for_reply(command: str, reply: Optional[Document], *, enforce_meta: bo
     without meta is an error, because every command the FLARE API relies on carries meta.
     """
     if reply is None:
-        raise ProtocolError(f"server did not respond to '{command}' (the reply held no document)")
+        raise InvalidReply(f"server did not respond to '{command}' (the reply held no document)")
     meta = reply.meta
     if meta:
         status = meta.get(MetaKey.STATUS)

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import Optional, Protocol
 
-from .errors import NoConnection, ProtocolError, TLSRejected
+from .errors import InvalidReply, NoConnection, TLSRejected
 from .tls_diagnosis import definitive_ssl_error, local_certificate_problem
 from .wire import (
     DEFAULT_MAX_BYTES,
@@ -131,7 +131,7 @@ class Transport:
             except (FrameTimeout, StreamClosed) as exc:
                 raise self._fail("waiting for the reply of", started, exc) from None
             except FramingError as exc:
-                raise ProtocolError(f"bad reply from admin server {self.host}:{self.port}: {exc}") from None
+                raise InvalidReply(f"bad reply from admin server {self.host}:{self.port}: {exc}") from None
             except OSError as exc:
                 self._tls_session = None
                 if self.ssl_context is None:
@@ -155,4 +155,4 @@ def parse_reply(text: str, where: str) -> Optional[Document]:
     try:
         return parse_document(segments[-1])
     except ProtocolViolation as exc:
-        raise ProtocolError(f"invalid reply document from admin server {where}: {exc}") from None
+        raise InvalidReply(f"invalid reply document from admin server {where}: {exc}") from None

@@ -134,6 +134,9 @@ def _check_email(value: str) -> None:
     local, _, domain = value.partition("@")
     if not local or not domain or "@" in domain or any(ch.isspace() for ch in value):
         raise ProvisionError(f"admin name {value!r} is not an email address")
+    if not value.isascii():
+        # The name is also the certificate's DNS subject alternative name, which X.509 keeps to ASCII.
+        raise ProvisionError(f"admin name {value!r} must be ASCII (it becomes the certificate's DNS name)")
 
 
 def validate_project(project: Project) -> None:

@@ -126,7 +126,10 @@ class ServerState:
         self.clock: Clock = clock if clock is not None else RealClock()
         self.config = config if config is not None else ServerConfig()
         self.rng = random.Random(self.config.seed)
-        self.sessions = SessionStore(self.clock, self.rng, self.config.idle_timeout)
+        # Tokens have their own seeded source that reset() does not rewind: job ids repeat after a reset (so a
+        # test sees the same ids), but a token must never be issued twice, or an old client would act as a new one.
+        tokens = random.Random(f"flare-harness tokens {self.config.seed}")
+        self.sessions = SessionStore(self.clock, tokens, self.config.idle_timeout)
         self.sites = SiteRegistry(
             project,
             self.clock,

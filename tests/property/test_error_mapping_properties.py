@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Callable, Optional, Union
 
 import pytest
-from hypothesis import Phase, event, given, note, settings
+from hypothesis import event, given, note, settings
 from hypothesis import strategies as st
 
 from fakeserver import FakeFlareServer
@@ -304,13 +304,7 @@ def test_raise_for_reply_returns_or_raises_a_flare_error_even_where_flare_crashe
         assert_same_raise(expected, value)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="deviation: FLARE gives a reply with no valid document ERROR_SERVER_CONNECTION and raises the builtin "
-    "ConnectionError; ours raises ProtocolError, an InternalError but not a ConnectionError (design.md promises "
-    "our classes derive from FLARE's where they differ)",
-)
-@settings(max_examples=examples(25), phases=[Phase.explicit, Phase.generate])  # a known failure: no need to shrink it
+@settings(max_examples=examples(25))
 @given(text=st.one_of(st.none(), _invalid_documents))
 def test_a_reply_without_a_valid_document_raises_what_flare_raises(text: Optional[str]) -> None:
     expected = flare_do_command("list_jobs", text)
