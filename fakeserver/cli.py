@@ -27,6 +27,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     serve.add_argument("--port", type=int, default=0, help="admin port (default: 0, any free port)")
     serve.add_argument("--seed", type=int, default=0, help="seed of job ids and tokens (default: 0)")
+    serve.add_argument("--log-requests", action="store_true", help="print one line per request to stderr")
+    serve.add_argument(
+        "--record", metavar="FILE", default=None, help="append every request and reply to FILE as JSON lines"
+    )
 
     prov = sub.add_parser("provision", help="write the default project's startup kits and exit")
     prov.add_argument("--workspace", default=DEFAULT_WORKSPACE, help="where startup kits go (default: certs/)")
@@ -42,8 +46,14 @@ def _port(value: int) -> int:
     return value
 
 
-def serve(workspace: str, host: str, port: int, seed: int) -> int:
-    """Run the server in the foreground; print one ``ready`` JSON line once it accepts connections."""
+def serve(
+    workspace: str, host: str, port: int, seed: int, *, log_requests: bool = False, record: Optional[str] = None
+) -> int:
+    """Run the server in the foreground; print one ``ready`` JSON line once it accepts connections.
+
+    ``log_requests`` prints each call of the server's call log to stderr; ``record`` appends each
+    request and reply to that file as JSON lines (see ``CallLog.record_to``).
+    """
     stop = threading.Event()
 
     def on_signal(signum: int, frame: Optional[FrameType]) -> None:
@@ -52,6 +62,9 @@ def serve(workspace: str, host: str, port: int, seed: int) -> int:
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         with FakeFlareServer(workspace=workspace, host=host, port=_port(port), seed=seed) as server:
+            if log_requests:
+                server.calls.subscribe(lambda call, exchange: print(call, file=sys.stderr, flush=True))
+            stop_recording = server.calls.record_to(record) if record is not None else None
             ready = {
                 "event": "ready",
                 "host": server.address[0],
@@ -61,6 +74,8 @@ def serve(workspace: str, host: str, port: int, seed: int) -> int:
             print(json.dumps(ready), flush=True)
             while not stop.wait(0.5):
                 pass
+            if stop_recording is not None:
+                stop_recording()
             errors = server.errors
         print(json.dumps({"event": "stopped", "unexpected_errors": len(errors)}), flush=True)
         return 1 if errors else 0
@@ -72,7 +87,9 @@ def serve(workspace: str, host: str, port: int, seed: int) -> int:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "serve":
-        return serve(args.workspace, args.host, args.port, args.seed)
+        return serve(
+            args.workspace, args.host, args.port, args.seed, log_requests=args.log_requests, record=args.record
+        )
     if args.command == "provision":
         provisioned = provision(DEFAULT_PROJECT, args.workspace)
         print(json.dumps({"event": "provisioned", "startup_kits": {u: str(p) for u, p in provisioned.kits.items()}}))
