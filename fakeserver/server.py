@@ -151,8 +151,12 @@ class FakeFlareServer:
         if self._listener.running:
             raise RuntimeError("server already started")
         ssl_context = self._ensure_provisioned().server_ssl_context() if self.secure else None
+        runtime = self._workspace_path() / "runtime"
         if self._state.workspaces is None:
-            self._state.attach_workspaces(Workspaces(self._workspace_path() / "runtime", self.project))
+            self._state.attach_workspaces(Workspaces(runtime, self.project))
+        elif not self._state.workspaces.root.exists():  # stop() removed the temporary workspace it ran in
+            with self._state.lock:
+                self._state.workspaces.relocate(runtime)
         self._state.start_time = self._state.clock.time()
         self._responder.open()
         try:

@@ -108,6 +108,11 @@ class Workspaces:
         self._project = project
         self.reset()
 
+    def relocate(self, root: Path) -> None:
+        """Lay the folders out afresh under ``root`` (a restarted server whose temporary workspace was removed)."""
+        self.root = Path(root)
+        self.reset()
+
     def reset(self) -> None:
         """Recreate every folder with its stand-in files and an empty ``log.txt`` and ``audit.log``."""
         if self.root.exists():

@@ -540,12 +540,6 @@ def test_a_token_from_one_server_is_foreign_to_another(projects: list[Provisione
     assert uuid.UUID(token).version == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: stop() deletes a temporary workspace (workspace=None) but start() keeps the old Workspaces "
-    "object, so after stop()/start() every command (_login included) fails with "
-    "'Exception Occurred: FileNotFoundError: ... runtime/server/audit.log'",
-)
 def test_a_restarted_server_with_a_temporary_workspace_serves_commands() -> None:
     server = FakeFlareServer(secure=False, clock=VirtualClock())
     server.start()
