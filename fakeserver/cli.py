@@ -29,7 +29,8 @@ DEFAULT_WORKSPACE = "certs"
 EXIT_OK = 0
 #: ``serve`` stopped, but the fake recorded unexpected exceptions (bugs in the fake) while serving.
 EXIT_SERVER_ERRORS = 1
-#: Bad command line (argparse's own code): unknown command or flag, a port outside 0..65535.
+#: Bad command line (argparse's own code): unknown command or flag, a port outside 0..65535, an
+#: unwritable ``--record`` file.
 EXIT_USAGE = 2
 #: The port is already in use (or not ours to bind, e.g. below 1024 without privileges).
 EXIT_PORT_UNAVAILABLE = 3
@@ -98,6 +99,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="IPv4 address to listen on (default: 127.0.0.1)")
     serve.add_argument("--port", type=int, default=0, help="admin port (default: 0, any free port)")
     serve.add_argument("--seed", type=int, default=0, help="seed of job ids and tokens (default: 0)")
+    serve.add_argument("--log-requests", action="store_true", help="print one line per request to stderr")
+    serve.add_argument(
+        "--record", metavar="FILE", default=None, help="append every request and reply to FILE as JSON lines"
+    )
 
     prov = sub.add_parser(
         "provision",
@@ -169,6 +174,13 @@ def check_workspace(workspace: Path) -> None:
         raise CliError(EXIT_BAD_WORKSPACE, f"--workspace {workspace} cannot be created: {ancestor} is not writable")
 
 
+def check_record_file(path: Path) -> None:
+    """``--record FILE`` must be a file (or not exist yet) in a writable folder."""
+    folder = path.absolute().parent
+    if path.is_dir() or not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+        raise CliError(EXIT_USAGE, f"--record {path} cannot be written (not a file in a writable folder)")
+
+
 def _make_workspace(workspace: Path) -> None:
     try:
         workspace.mkdir(parents=True, exist_ok=True)
@@ -177,11 +189,19 @@ def _make_workspace(workspace: Path) -> None:
 
 
 # ----------------------------------------------------------------------------- commands
-def serve(workspace: str, host: str, port: int, seed: int) -> int:
-    """Run the server in the foreground; print one ``ready`` JSON line once it accepts connections."""
+def serve(
+    workspace: str, host: str, port: int, seed: int, *, log_requests: bool = False, record: Optional[str] = None
+) -> int:
+    """Run the server in the foreground; print one ``ready`` JSON line once it accepts connections.
+
+    ``log_requests`` prints each call of the server's call log to stderr; ``record`` appends each
+    request and reply to that file as JSON lines (see ``CallLog.record_to``).
+    """
     root = Path(workspace)
     check_endpoint(host, check_port_range(port))
     check_workspace(root)
+    if record is not None:
+        check_record_file(Path(record))
     _make_workspace(root)
     lock = WorkspaceLock(root)
     try:
@@ -189,12 +209,12 @@ def serve(workspace: str, host: str, port: int, seed: int) -> int:
     except WorkspaceBusy as exc:  # another serve won the race since check_workspace
         raise CliError(EXIT_WORKSPACE_BUSY, str(exc)) from None
     try:
-        return _serve_locked(root, host, port, seed)
+        return _serve_locked(root, host, port, seed, log_requests, record)
     finally:
         lock.release()
 
 
-def _serve_locked(root: Path, host: str, port: int, seed: int) -> int:
+def _serve_locked(root: Path, host: str, port: int, seed: int, log_requests: bool, record: Optional[str]) -> int:
     stop = threading.Event()
 
     def on_signal(signum: int, frame: Optional[FrameType]) -> None:
@@ -208,6 +228,9 @@ def _serve_locked(root: Path, host: str, port: int, seed: int) -> int:
         except OSError as exc:  # the port was taken between the check and the bind
             raise _bind_error(host, port, exc) from None
         try:
+            if log_requests:
+                server.calls.subscribe(lambda call, exchange: print(call, file=sys.stderr, flush=True))
+            stop_recording = server.calls.record_to(record) if record is not None else None
             ready = {
                 "event": "ready",
                 "host": server.address[0],
@@ -217,6 +240,8 @@ def _serve_locked(root: Path, host: str, port: int, seed: int) -> int:
             print(json.dumps(ready), flush=True)
             while not stop.wait(0.5):
                 pass
+            if stop_recording is not None:
+                stop_recording()
             errors = server.errors
         finally:
             server.stop()
@@ -261,7 +286,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     """Entry point of ``flare-harness``: returns the exit code, or raises :class:`CliError` (a SystemExit)."""
     args = _parser().parse_args(argv)
     commands: dict[str, Callable[[], int]] = {
-        "serve": lambda: serve(args.workspace, args.host, args.port, args.seed),
+        "serve": lambda: serve(
+            args.workspace, args.host, args.port, args.seed, log_requests=args.log_requests, record=args.record
+        ),
         "provision": lambda: provision_command(args.workspace),
         "demo": lambda: demo_command(args.workspace),
     }

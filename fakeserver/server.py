@@ -7,13 +7,17 @@ listener and the in-process transport alike.
 
 from __future__ import annotations
 
+import difflib
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Callable, Optional, Union
 
+from flare_api import intercept as client_intercept
 from flare_api.clock import Clock
 from flare_api.wire import DEFAULT_MAX_BYTES
 
@@ -27,7 +31,8 @@ from .pipeline.dispatch import Dispatcher, PeerIdentity
 from .poc_kit import write_poc_admin_kit
 from .provision import DEFAULT_PROJECT, Project, ProvisionedProject, provision
 from .scenario import Jobs, Sessions, Sites
-from .serving.faults import Fault, FaultKind, FaultPlan
+from .serving.calls import DEFAULT_CAPACITY, CallLog
+from .serving.faults import Fault, FaultKind, FaultPlan, parse_kind
 from .serving.in_process import InProcessTransport
 from .serving.listener import Listener
 from .serving.respond import Responder
@@ -38,7 +43,7 @@ if TYPE_CHECKING:
 
 PathLike = Union[str, "os.PathLike[str]"]
 
-__all__ = ["ConnectionStats", "FakeFlareServer", "FakeServerError", "ServerNotRunning"]
+__all__ = ["CallLog", "ConnectionStats", "FakeFlareServer", "FakeServerError", "ServerNotRunning"]
 
 
 class ServerNotRunning(RuntimeError):
@@ -54,6 +59,11 @@ class FakeFlareServer:
 
     ``workspace=None`` provisions into a temporary folder removed at ``stop()``; give a folder to keep
     the startup kits. ``clock`` may be a shared :class:`~flare_api.clock.VirtualClock`.
+
+    ``intercept=True`` (the default): while running, sessions opened from this server's kits with
+    ``flare_api.new_secure_session``/``new_insecure_session`` and no explicit ``transport`` talk to it
+    in-process on its clock, wherever in the code under test they are opened (see
+    :mod:`flare_api.intercept`). ``calls_capacity`` bounds :attr:`calls`.
     """
 
     def __init__(
@@ -76,6 +86,8 @@ class FakeFlareServer:
         handshake_timeout: float = 10.0,
         max_request_bytes: int = DEFAULT_MAX_BYTES,
         max_connections: int = 64,
+        intercept: bool = True,
+        calls_capacity: int = DEFAULT_CAPACITY,
     ) -> None:
         if request_timeout <= 0 or handshake_timeout <= 0:
             raise ValueError("request_timeout and handshake_timeout must be positive")
@@ -111,8 +123,16 @@ class FakeFlareServer:
         self.sessions = Sessions(self._state)
         #: Counters of connections and requests (TLS and in-process).
         self.stats = ConnectionStats()
+        #: Every request answered, in order (TLS and in-process); cleared by ``reset()``.
+        self.calls = CallLog(calls_capacity)
         self._responder = Responder(
-            self._state, self._dispatcher, self.faults, self.stats, max_request_bytes=max_request_bytes
+            self._state,
+            self._dispatcher,
+            self.faults,
+            self.stats,
+            max_request_bytes=max_request_bytes,
+            calls=self.calls,
+            network="tls" if secure else "tcp",
         )
         self._listener = Listener(
             self._responder,
@@ -123,6 +143,7 @@ class FakeFlareServer:
         )
         self._address: Optional[tuple[str, int]] = None
         self._poc_kit: Optional[Path] = None
+        self._intercept = intercept
 
     # ----------------------------------------------------------------------------- lifecycle
     def start(self) -> FakeFlareServer:
@@ -144,12 +165,15 @@ class FakeFlareServer:
             self._responder.close()
             self._listener.stop(5.0)
             raise
+        if self._intercept:
+            client_intercept.register(self._route)
         return self
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop accepting, cut open connections, and join every thread for at most ``timeout`` seconds."""
         if not self._listener.running:
             return
+        client_intercept.unregister(self._route)
         self._responder.close()
         self._listener.stop(timeout)
         if self._temp_workspace is not None:
@@ -166,8 +190,9 @@ class FakeFlareServer:
 
     def reset(self) -> None:
         """Back to a fresh server without restarting the listener: sessions, jobs, sites, faults, clock,
-        connection statistics."""
+        connection statistics, call log."""
         self.faults.reset()
+        self.calls.clear()
         self._state.reset()
         self._listener.reset()
 
@@ -186,6 +211,19 @@ class FakeFlareServer:
     @property
     def running(self) -> bool:
         return self._listener.running
+
+    @property
+    def intercept(self) -> bool:
+        """Whether sessions opened from this server's kits without a transport come here in-process."""
+        return self._intercept
+
+    @intercept.setter
+    def intercept(self, enabled: bool) -> None:
+        self._intercept = bool(enabled)
+        if self._intercept and self.running:
+            client_intercept.register(self._route)
+        else:
+            client_intercept.unregister(self._route)
 
     @property
     def clock(self) -> Clock:
@@ -261,13 +299,19 @@ class FakeFlareServer:
     ) -> Session:
         """A logged-in :class:`flare_api.Session` for ``user`` on this server's clock.
 
-        ``in_process=True`` skips TCP and TLS (same protocol bytes otherwise): fast, for monitor loops.
+        ``in_process=True`` skips TCP and TLS (same protocol bytes otherwise): fast, for monitor loops;
+        ``in_process=False`` goes over the network even while :attr:`intercept` is on.
         ``timeout`` bounds the login and each request.
         """
         from flare_api import new_insecure_session, new_secure_session
 
         clock = clock if clock is not None else self.clock
-        transport = self.in_process_transport(user, timeout) if in_process else None
+        kit = self.startup_kit(user) if self.secure else self.startup_kit()
+        transport = (
+            self.in_process_transport(user, timeout)
+            if in_process
+            else client_intercept.network_transport(kit, secure=self.secure, timeout=timeout)
+        )
         if not self.secure:
             return new_insecure_session(
                 self.startup_kit(), timeout=timeout, request_timeout=timeout, clock=clock, transport=transport
@@ -309,6 +353,62 @@ class FakeFlareServer:
     ) -> Fault:
         """Arm a fault for the next ``times`` requests (see :class:`~fakeserver.serving.faults.FaultKind`)."""
         return self.faults.inject(kind, command=command, times=times, seconds=seconds)
+
+    @contextmanager
+    def fault(
+        self,
+        kind: Union[FaultKind, str],
+        *,
+        command: Optional[str] = None,
+        times: int = 1,
+        seconds: float = 0.0,
+        forever: bool = False,
+    ) -> Iterator[Fault]:
+        """Arm a fault inside the ``with`` block and disarm it on exit (used up or not); yields the fault.
+
+        ``command`` must name a command this server knows; ``times`` (at least 1) is how many matching
+        requests it answers, or ``forever=True`` for every one. ``fault.hits`` counts them.
+        """
+        kind = parse_kind(kind)
+        if command is not None:
+            self._check_command(command)
+        if forever:
+            times = -1
+        elif isinstance(times, bool) or not isinstance(times, int) or times < 1:
+            raise ValueError(f"times must be an int of at least 1, got {times!r} (pass forever=True for every request)")
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
+            raise ValueError(f"seconds must be a number of seconds, not negative, got {seconds!r}")
+        armed = self.faults.inject(kind, command=command, times=times, seconds=seconds)
+        try:
+            yield armed
+        finally:
+            self.faults.disarm(armed)
+
+    def _check_command(self, command: str) -> None:
+        """ValueError unless ``command`` (bare or scoped) names a registered command; suggests close names."""
+        if not isinstance(command, str) or not command:
+            raise ValueError(f"command must be a command name, got {command!r}")
+        if self._registry.lookup(command):
+            return
+        names = sorted({n for spec in self._registry.specs() for n in (spec.name, spec.full_name)})
+        close = difflib.get_close_matches(command, names, n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise ValueError(f"unknown command {command!r}: the fake FLARE server has no such command{hint}")
+
+    def _route(self, kit_path: Path, timeout: float) -> Optional[client_intercept.Route]:
+        """The interception resolver: this server's in-process transport and clock for its own kits."""
+        if not self._intercept or not self.running:
+            return None
+        if not self.secure:
+            if self._poc_kit is not None and kit_path == self._poc_kit.resolve():
+                return client_intercept.Route(self.in_process_transport(None, timeout), self.clock)
+            return None
+        if self._provisioned is None:
+            return None
+        for user, path in self._provisioned.kits.items():
+            if kit_path == Path(path).resolve():
+                return client_intercept.Route(self.in_process_transport(user, timeout), self.clock)
+        return None
 
     # ----------------------------------------------------------------------------- internals
     def _workspace_path(self) -> Path:

@@ -7,6 +7,7 @@ derives from the one FLARE raises there, so ``except InternalError`` written for
 
 from __future__ import annotations
 
+import re
 from typing import Optional
 
 from .types import ApiStatus
@@ -212,6 +213,8 @@ def raise_for_reply(command: str, reply: Optional[Document], *, enforce_meta: bo
     if meta:
         status = meta.get(MetaKey.STATUS)
         info = meta.get(MetaKey.INFO, "")
+        if status == MetaStatus.ERROR and info == "session_inactive":
+            raise _session_inactive(f"server internal error ({status}): {info}", reply)
         _raise_for_meta_status(command, status, info)
     api_status = classify_reply(reply)
     if api_status is ApiStatus.SUCCESS:
@@ -220,7 +223,7 @@ def raise_for_reply(command: str, reply: Optional[Document], *, enforce_meta: bo
         return reply
     details = reply_details(reply)
     if api_status is ApiStatus.ERROR_INACTIVE_SESSION:
-        raise SessionInactive(f"the session is closed on server: {details}")
+        raise _session_inactive(f"the session is closed on server: {details}", reply)
     if api_status is ApiStatus.ERROR_AUTHORIZATION:
         raise AuthorizationError(f"user not authorized for the action '{command}': {details}")
     if api_status is ApiStatus.ERROR_INVALID_CLIENT:
@@ -243,6 +246,25 @@ def _raise_for_meta_status(command: str, status: object, info: object) -> None:
         raise JobNotFound(f"no such job: {info}")
     if status == MetaStatus.JOB_RUNNING:
         raise JobNotDone(f"job {info} is still running")
-    if status == MetaStatus.ERROR and info == "session_inactive":
-        raise SessionInactive(f"server internal error ({status}): {info}")
     raise InternalError(f"server internal error ({status}): {info}")
+
+
+_IDLE_TIMEOUT = re.compile(r"timed out after (\d+(?:\.\d+)?) seconds")
+
+
+def _session_inactive(message: str, reply: Document) -> SessionInactive:
+    """FLARE's exception text, plus a note (PEP 678, shown in tracebacks) saying why the session is gone:
+    FLARE's wire text names only the idle timeout, not that a restarted (or reset) server forgets sessions."""
+    found = _IDLE_TIMEOUT.search(reply_details(reply))
+    idle = f"after {found.group(1)} s idle" if found else "after the server's idle timeout"
+    note = (
+        f"the server no longer knows this session: it expired {idle}, or the server was restarted "
+        f"or reset since login; open a new session"
+    )
+    exc = SessionInactive(message)
+    add_note = getattr(exc, "add_note", None)
+    if add_note is not None:
+        add_note(note)
+    else:  # Python < 3.11: keep the note where 3.11's tracebacks would look for it
+        setattr(exc, "__notes__", [note])  # noqa: B010
+    return exc

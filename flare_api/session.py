@@ -15,6 +15,7 @@ import time
 from types import TracebackType
 from typing import Any, Optional, Union
 
+from . import intercept
 from .clock import Clock, RealClock
 from .command_table import CommandTable, parse_command_table
 from .errors import (
@@ -334,7 +335,12 @@ def new_secure_session(
     request_timeout: float = 10.0,
     transport: Optional[RequestTransport] = None,
 ) -> Session:
-    """Open a session with certificate login and wait up to ``timeout`` seconds for it to be ready."""
+    """Open a session with certificate login and wait up to ``timeout`` seconds for it to be ready.
+
+    Without ``transport``, a running fake server that owns the kit answers in-process on its clock
+    (see :mod:`flare_api.intercept`).
+    """
+    transport, clock = _intercepted(startup_kit_location, request_timeout, transport, clock)
     session = Session(
         username, startup_kit_location, True, debug, timeout=request_timeout, clock=clock, transport=transport
     )
@@ -351,9 +357,22 @@ def new_insecure_session(
     request_timeout: float = 10.0,
     transport: Optional[RequestTransport] = None,
 ) -> Session:
-    """Open a POC-mode session (plain TCP, FLARE's fixed ``admin``/``admin`` login)."""
+    """Open a POC-mode session (plain TCP, FLARE's fixed ``admin``/``admin`` login); intercepted as above."""
+    transport, clock = _intercepted(startup_kit_location, request_timeout, transport, clock)
     session = Session(
         POC_USER, startup_kit_location, False, debug, timeout=request_timeout, clock=clock, transport=transport
     )
     session.try_connect(timeout)
     return session
+
+
+def _intercepted(
+    kit: PathLike, timeout: float, transport: Optional[RequestTransport], clock: Optional[Clock]
+) -> tuple[Optional[RequestTransport], Optional[Clock]]:
+    """The transport and clock a registered interceptor gives this kit, unless the caller chose a transport."""
+    if transport is not None or not isinstance(kit, (str, os.PathLike)):
+        return transport, clock
+    route = intercept.resolve(kit, timeout)
+    if route is None:
+        return transport, clock
+    return route.transport, clock if clock is not None else route.clock

@@ -32,7 +32,16 @@ class FaultKind(str, enum.Enum):
     EMPTY = "empty"
 
 
-@dataclass
+def parse_kind(kind: FaultKind | str) -> FaultKind:
+    """``kind`` as a :class:`FaultKind`; a ValueError listing the valid kinds otherwise."""
+    try:
+        return FaultKind(kind)
+    except ValueError:
+        valid = ", ".join(k.value for k in FaultKind)
+        raise ValueError(f"{kind!r} is not a valid FaultKind; valid kinds: {valid}") from None
+
+
+@dataclass(eq=False)
 class Fault:
     """An armed fault. ``command`` limits it to one command name (bare or scoped); ``times`` < 0 is forever."""
 
@@ -40,13 +49,19 @@ class Fault:
     command: Optional[str] = None
     times: int = 1
     seconds: float = 0.0
+    #: How many requests this fault has answered so far.
+    hits: int = 0
+    #: False once used up or disarmed.
+    armed: bool = True
 
     def matches(self, command_name: Optional[str]) -> bool:
         if self.command is None:
             return True
         if command_name is None:
             return False
-        return command_name == self.command or command_name.split(".")[-1] == self.command
+        if "." in command_name and "." in self.command:  # both scoped: the scopes must agree too
+            return command_name == self.command
+        return command_name.split(".")[-1] == self.command.split(".")[-1]
 
 
 class FaultPlan:
@@ -62,7 +77,11 @@ class FaultPlan:
         self, kind: FaultKind | str, *, command: Optional[str] = None, times: int = 1, seconds: float = 0.0
     ) -> Fault:
         """Arm a fault for the next ``times`` requests (of ``command``, if given)."""
-        kind = FaultKind(kind)
+        kind = parse_kind(kind)
+        if isinstance(times, bool) or not isinstance(times, int):
+            raise ValueError(f"times must be an int, got {times!r}")
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+            raise ValueError(f"seconds must be a number, got {seconds!r}")
         if times == 0:
             raise ValueError("times must be positive, or negative for 'every request'")
         if seconds < 0:
@@ -82,16 +101,29 @@ class FaultPlan:
             for fault in self._faults:
                 if (fault.kind is FaultKind.TLS_ABORT) != at_handshake or not fault.matches(command_name):
                     continue
+                fault.hits += 1
                 if fault.times > 0:
                     fault.times -= 1
                     if fault.times == 0:
                         self._faults.remove(fault)
+                        fault.armed = False
                 self.fired.append(fault)
                 return fault
         return None
 
+    def disarm(self, fault: Fault) -> bool:
+        """Take ``fault`` out of the plan; True if it was still armed."""
+        with self._lock:
+            fault.armed = False
+            if fault in self._faults:
+                self._faults.remove(fault)
+                return True
+            return False
+
     def clear(self) -> None:
         with self._lock:
+            for fault in self._faults:
+                fault.armed = False
             self._faults.clear()
             self.fired.clear()
 

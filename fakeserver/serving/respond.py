@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import threading
+import time
 from dataclasses import dataclass
 from typing import Callable, Optional
 
@@ -18,6 +19,7 @@ from flare_api.wire import (
     FrameTooLarge,
     FramingError,
     ItemType,
+    MetaKey,
     StreamAccumulator,
     StreamClosed,
     encode_stream,
@@ -30,6 +32,7 @@ from ..model.state import ServerState
 from ..pipeline.dispatch import Dispatcher, PeerIdentity
 from ..pipeline.reply import Reply
 from ..protocol import messages as msg
+from .calls import LINE_LIMIT, SUMMARY_LIMIT, Call, CallLog, Exchange, shorten
 from .faults import Fault, FaultKind, FaultPlan
 from .stats import ConnectionStats
 
@@ -73,12 +76,18 @@ class Responder:
         stats: ConnectionStats,
         *,
         max_request_bytes: int,
+        calls: Optional[CallLog] = None,
+        network: str = "tls",
     ) -> None:
         self._state = state
         self._dispatcher = dispatcher
         self._faults = faults
         self._stats = stats
         self.max_request_bytes = max_request_bytes
+        #: Every answered request goes here (``server.calls``).
+        self.calls = calls if calls is not None else CallLog()
+        #: How the listener's connections are named in the call log: ``tls``, or ``tcp`` in POC mode.
+        self.network = network
         self._closed = threading.Event()
         self._closed.set()
 
@@ -105,13 +114,16 @@ class Responder:
             return Admission.ABORTED
         return Admission.ADMITTED
 
-    def respond(self, receive: Receive, peer: Optional[PeerIdentity]) -> Response:
-        """Read one request with ``receive`` (under the size limit) and answer it."""
+    def respond(self, receive: Receive, peer: Optional[PeerIdentity], *, transport: Optional[str] = None) -> Response:
+        """Read one request with ``receive`` (under the size limit) and answer it; log the call."""
+        via = transport or self.network
         try:
             text = receive(self.max_request_bytes)
         except FrameTooLarge:
             self._stats.add("read_failures")
-            return _error_response(msg.REQUEST_TOO_LARGE.format(limit=self.max_request_bytes))
+            reply = Reply().error(msg.REQUEST_TOO_LARGE.format(limit=self.max_request_bytes)).document()
+            self._log(_Parsed(None, "<request too large>", None), peer, via, "", reply, "error")
+            return Response(_encode(reply), complete=True)
         except (StreamClosed, FrameTimeout, OSError):
             self._stats.add("read_failures")
             return NO_REPLY
@@ -119,8 +131,10 @@ class Responder:
             # A whole request that is not UTF-8: FLARE's handler dies on the decode and hangs up; we
             # answer with its protocol-violation reply instead, which says what went wrong.
             self._stats.add("read_failures")
-            return _error_response(msg.PROTOCOL_VIOLATION)
-        return self._answer(text, peer)
+            reply = Reply().error(msg.PROTOCOL_VIOLATION).document()
+            self._log(_Parsed(None, "<not UTF-8>", None), peer, via, "", reply, "error")
+            return Response(_encode(reply), complete=True)
+        return self._answer(text, peer, via)
 
     def respond_bytes(self, request: bytes, peer: Optional[PeerIdentity]) -> Response:
         """Answer a request received whole as ``request`` (the in-process transport's bytes)."""
@@ -131,20 +145,81 @@ class Responder:
                 raise StreamClosed(f"connection closed before end of transmission ({stream.size} bytes received)")
             return stream.text()
 
-        return self.respond(receive, peer)
+        return self.respond(receive, peer, transport="in_process")
 
-    def _answer(self, text: str, peer: Optional[PeerIdentity]) -> Response:
+    def _answer(self, text: str, peer: Optional[PeerIdentity], via: str) -> Response:
         self._stats.add("requests")
-        fault = self._faults.take(_command_name(text)) if len(self._faults) else None
+        parsed = _parse(text)
+        fault = self._faults.take(parsed.args[0] if parsed.args else None) if len(self._faults) else None
         if fault is not None:
             self._stats.add("faults_fired")
             if fault.kind is FaultKind.DELAY:
                 self._closed.wait(fault.seconds)
             else:
-                return _fault_response(fault)
+                response = _fault_response(fault)
+                reply_text = response.payload.decode("utf-8", "replace") if response.payload else None
+                self._log_raw(parsed, peer, via, text, reply_text, f"fault:{fault.kind.value}", "")
+                return response
         if self._closed.is_set():
             return NO_REPLY
-        return Response(_encode(self._dispatcher.handle_text(text, peer)), complete=True)
+        user = self._user_of(parsed, peer)
+        document = self._dispatcher.handle_text(text, peer)
+        self._log(parsed, peer, via, text, document, None, user)
+        return Response(_encode(document), complete=True)
+
+    # ----------------------------------------------------------------------------- the call log
+    def _user_of(self, parsed: _Parsed, peer: Optional[PeerIdentity]) -> Optional[str]:
+        """Who sends this request: the token's session, else the login name, else the certificate's name."""
+        if isinstance(parsed.token, str):
+            session = self._state.sessions.active(parsed.token, touch=False)
+            if session is not None:
+                return session.user_name
+        if parsed.args and parsed.args[0] in ("_cert_login", "_login") and len(parsed.args) > 1:
+            return parsed.args[1]
+        return peer.name if peer is not None else None
+
+    def _log(
+        self,
+        parsed: _Parsed,
+        peer: Optional[PeerIdentity],
+        via: str,
+        text: str,
+        reply: Document,
+        status: Optional[str],
+        user: Optional[str] = None,
+    ) -> None:
+        if status is None:
+            status = _status_of(reply)
+        who = user if user is not None else (peer.name if peer is not None else None)
+        self._log_raw(parsed, peer, via, text, reply.to_json() if reply.items else "", status, _summary(reply), who)
+
+    def _log_raw(
+        self,
+        parsed: _Parsed,
+        peer: Optional[PeerIdentity],
+        via: str,
+        text: str,
+        reply_text: Optional[str],
+        status: str,
+        summary: str,
+        user: Optional[str] = None,
+    ) -> None:
+        if user is None:
+            user = self._user_of(parsed, peer) if parsed.args else (peer.name if peer is not None else None)
+        call = Call(
+            user=user,
+            command=parsed.command,
+            line=shorten(parsed.line, LINE_LIMIT),
+            status=status,
+            summary=summary,
+            virtual_time=self._state.clock.time(),
+            real_time=time.time(),
+            transport=via,
+        )
+        try:
+            self.calls.record(call, Exchange(text, reply_text))
+        except Exception as exc:  # a subscriber's bug must not cost the client its reply
+            self.record_error("<call log subscriber>", exc)
 
 
 def _encode(document: Document) -> bytes:
@@ -170,12 +245,49 @@ def _fault_response(fault: Fault) -> Response:
     return NO_REPLY  # DROP
 
 
-def _command_name(text: str) -> Optional[str]:
-    """The command name of a request, for fault matching; None if it has none."""
+@dataclass(frozen=True)
+class _Parsed:
+    """What the call log and fault matching need of a request: command name, line, token, arguments."""
+
+    command: Optional[str]
+    line: str
+    token: object
+    args: tuple[str, ...] = ()
+
+
+def _parse(text: str) -> _Parsed:
+    """Read a request's command line and token; an unreadable request has no command."""
     try:
-        command = parse_document(join_request_text(text)).first(ItemType.COMMAND)
-        if command is None or not isinstance(command.data, str):
-            return None
-        return split_command_line(command.data)[0]
-    except (ValueError, IndexError):
-        return None
+        document = parse_document(join_request_text(text))
+    except ValueError:
+        return _Parsed(None, "<unreadable request>", None)
+    command = document.first(ItemType.COMMAND)
+    token_item = document.first(ItemType.TOKEN)
+    token = token_item.data if token_item is not None else None
+    if command is None or not isinstance(command.data, str):
+        return _Parsed(None, "<no command>", token)
+    try:
+        args = tuple(split_command_line(command.data))
+    except ValueError:
+        return _Parsed(None, command.data, token)
+    return _Parsed(args[0].split(".")[-1] if args else None, command.data, token, args)
+
+
+def _status_of(reply: Document) -> str:
+    """The reply's meta status, else ``error`` if it holds an error item, else ``ok``."""
+    status = reply.meta.get(MetaKey.STATUS) if reply.meta else None
+    if isinstance(status, str) and status:
+        return status
+    return "error" if any(item.type is ItemType.ERROR for item in reply.items) else "ok"
+
+
+def _summary(reply: Document) -> str:
+    """A short text of the reply: its first error or string, else what kinds of items it holds."""
+    for wanted in (ItemType.ERROR, ItemType.STRING, ItemType.SUCCESS):
+        for item in reply.items:
+            if item.type is wanted and item.text:
+                return shorten(item.text, SUMMARY_LIMIT)
+    if not reply.items:
+        return "<empty reply>"
+    kinds = [item.type.value for item in reply.items]
+    return shorten(", ".join(kinds), SUMMARY_LIMIT)

@@ -11,7 +11,8 @@ from fakeserver import FakeFlareServer
 
 @pytest.fixture(scope="module")
 def bench_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeFlareServer]:
-    with FakeFlareServer(workspace=tmp_path_factory.mktemp("bench-kits")) as server:
+    # intercept=False: the session benchmarks compare clients over TLS, so no in-process shortcut
+    with FakeFlareServer(workspace=tmp_path_factory.mktemp("bench-kits"), intercept=False) as server:
         yield server
         server.raise_errors()
 

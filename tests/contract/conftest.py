@@ -64,7 +64,10 @@ def ours(contract_server: FakeFlareServer) -> Iterator[Session]:
 
 @pytest.fixture(scope="module")
 def real_clock_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeFlareServer]:
-    """A fake server on the real clock: the real client runs its own threads and timers."""
-    with FakeFlareServer(workspace=tmp_path_factory.mktemp("contract-kits")) as server:
+    """A fake server on the real clock: the real client runs its own threads and timers.
+
+    ``intercept=False``: our client talks TLS here too, like the real one it is compared with.
+    """
+    with FakeFlareServer(workspace=tmp_path_factory.mktemp("contract-kits"), intercept=False) as server:
         yield server
         server.raise_errors()

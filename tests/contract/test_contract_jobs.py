@@ -35,8 +35,8 @@ def contract_server(fast_server: FakeFlareServer) -> FakeFlareServer:
 
 @pytest.fixture(scope="module")
 def fast_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeFlareServer]:
-    """Real clock, short phases: the real client sleeps in real time."""
-    with FakeFlareServer(workspace=tmp_path_factory.mktemp("kits"), default_script=FAST) as server:
+    """Real clock, short phases: the real client sleeps in real time; ours talks TLS as it does."""
+    with FakeFlareServer(workspace=tmp_path_factory.mktemp("kits"), default_script=FAST, intercept=False) as server:
         yield server
         server.raise_errors()
 
