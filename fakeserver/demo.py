@@ -27,7 +27,8 @@ def run_demo(workspace: Optional[Path], out: TextIO) -> int:
         workspace = Path(temp)
     clock = VirtualClock()
     try:
-        with FakeFlareServer(workspace=workspace, clock=clock, default_script=DEMO_SCRIPT) as server:
+        # intercept=False: the demo's session goes over real mutual TLS, as a pipeline's would in production.
+        with FakeFlareServer(workspace=workspace, clock=clock, default_script=DEMO_SCRIPT, intercept=False) as server:
             host, port = server.address
             kit = server.startup_kit(DEMO_USER)
             print(f"fake FLARE admin server listening on {host}:{port} (TLS, client certificates required)", file=out)

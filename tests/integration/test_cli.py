@@ -100,6 +100,15 @@ def test_bad_port_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture
     assert not (tmp_path / "kits").exists()
 
 
+def test_an_unwritable_record_file_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for record in (tmp_path, tmp_path / "missing" / "calls.jsonl"):
+        argv = ["serve", "--workspace", str(tmp_path / "kits"), "--record", str(record)]
+        code, err = _cli_error(argv, capsys)
+        assert code == EXIT_USAGE
+        assert err == f"flare-harness: error: --record {record} cannot be written (not a file in a writable folder)\n"
+    assert not (tmp_path / "kits").exists()
+
+
 def test_port_in_use_fails_before_writing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import socket
 
