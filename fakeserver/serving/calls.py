@@ -85,6 +85,11 @@ class CallLog:
         for subscriber in subscribers:
             subscriber(call, exchange)
 
+    @property
+    def subscribed(self) -> bool:
+        """Whether anyone wants the whole request and reply text (else the responder skips building it)."""
+        return bool(self._subscribers)
+
     def subscribe(self, callback: Subscriber) -> Callable[[], None]:
         """Call ``callback(call, exchange)`` for every later request; returns a function that unsubscribes."""
         with self._lock:

@@ -61,6 +61,9 @@ class Admission(enum.Enum):
     ABORTED = "aborted"
 
 
+#: What the call log gets when nobody subscribed to whole requests and replies (nothing is built).
+_UNSUBSCRIBED = Exchange("", None)
+
 #: Reads one request under the given byte limit and returns its text, raising the wire's framing errors.
 Receive = Callable[[int], str]
 
@@ -191,7 +194,8 @@ class Responder:
         if status is None:
             status = _status_of(reply)
         who = user if user is not None else (peer.name if peer is not None else None)
-        self._log_raw(parsed, peer, via, text, reply.to_json() if reply.items else "", status, _summary(reply), who)
+        reply_text = (reply.to_json() if reply.items else "") if self.calls.subscribed else None
+        self._log_raw(parsed, peer, via, text, reply_text, status, _summary(reply), who)
 
     def _log_raw(
         self,
@@ -216,8 +220,9 @@ class Responder:
             real_time=time.time(),
             transport=via,
         )
+        exchange = Exchange(text, reply_text) if self.calls.subscribed else _UNSUBSCRIBED
         try:
-            self.calls.record(call, Exchange(text, reply_text))
+            self.calls.record(call, exchange)
         except Exception as exc:  # a subscriber's bug must not cost the client its reply
             self.record_error("<call log subscriber>", exc)
 
