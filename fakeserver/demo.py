@@ -27,14 +27,15 @@ def run_demo(workspace: Optional[Path], out: TextIO) -> int:
         workspace = Path(temp)
     clock = VirtualClock()
     try:
-        with FakeFlareServer(workspace=workspace, clock=clock, default_script=DEMO_SCRIPT) as server:
+        # intercept=False: the demo's session goes over real mutual TLS, as a pipeline's would in production.
+        with FakeFlareServer(workspace=workspace, clock=clock, default_script=DEMO_SCRIPT, intercept=False) as server:
             host, port = server.address
             kit = server.startup_kit(DEMO_USER)
             print(f"fake FLARE admin server listening on {host}:{port} (TLS, client certificates required)", file=out)
             print(f"startup kit of {DEMO_USER}: {kit}", file=out)
             with new_secure_session(DEMO_USER, kit, timeout=10.0, clock=clock) as session:
                 print(f"logged in as {session.username}", file=out)
-                print(session.get_system_info(), file=out)
+                _print_system_info(session, out)
                 _run_job(session, clock, out)
             server.raise_errors()
         if temp is not None:
@@ -44,6 +45,16 @@ def run_demo(workspace: Optional[Path], out: TextIO) -> int:
     finally:
         if temp is not None:
             shutil.rmtree(temp, ignore_errors=True)
+
+
+def _print_system_info(session: Session, out: TextIO) -> None:
+    """``check_status server``, worded for people: FLARE's engine status "stopped" means "no job running"."""
+    info = session.get_system_info()
+    engine = info.server_info.status
+    running = "no job running" if engine == "stopped" else f"{len(info.job_info)} job(s) running"
+    print(f"server is up: {running} (FLARE reports the engine status as {engine!r})", file=out)
+    sites = ", ".join(client.name for client in info.client_info) or "none"
+    print(f"client sites connected: {sites}", file=out)
 
 
 def _run_job(session: Session, clock: VirtualClock, out: TextIO) -> None:
