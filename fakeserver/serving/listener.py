@@ -32,8 +32,10 @@ from .stats import ConnectionStats
 
 #: How many handshake failure descriptions are kept (most recent last).
 HANDSHAKE_ERRORS_KEPT = 100
-#: Default deadline for the first byte of the request once the handshake is done (seconds).
-DEFAULT_FIRST_BYTE_TIMEOUT = 2.0
+#: Default deadline for the first byte of the request once the handshake is done (seconds). Longer than the
+#: handshake's: a waiting connection costs only a file descriptor, while cutting an authenticated one early
+#: invites a reconnect that costs a full handshake (docs/robustness.md: 2 s tripled a legit client's latency).
+DEFAULT_FIRST_BYTE_TIMEOUT = 10.0
 #: Default number of connections that may wait in the gate (handshake or first byte) at once.
 DEFAULT_MAX_PENDING = 1024
 
