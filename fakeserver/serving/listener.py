@@ -202,7 +202,7 @@ class Listener:
                             self._wake_r.recv(64)
                     elif key.fileobj is self._socket:
                         self._accept_all(selector, pending, deadlines)
-                    else:
+                    elif not key.data.closed:  # (an entry cut earlier in this batch is skipped)
                         self._advance(selector, pending, deadlines, key.data)
                 now = time.monotonic()
                 while deadlines and (deadlines[0][2].closed or deadlines[0][0] <= now):
@@ -230,11 +230,12 @@ class Listener:
             except (BlockingIOError, InterruptedError):
                 return
             except OSError as exc:  # e.g. out of file descriptors: cut the oldest waiter and go on
-                if not pending:
-                    raise
-                self._stats.add("evicted")
-                self._drop(selector, pending, next(iter(pending)))
                 self._handshake_failed(f"{type(exc).__name__}: {exc}")
+                if pending:
+                    self._stats.add("evicted")
+                    self._drop(selector, pending, next(iter(pending)))
+                else:  # the workers hold every descriptor: let one finish instead of spinning
+                    self._stopping.wait(0.05)
                 return
             self._stats.add("accepted")
             if self._responder.admit() is not Admission.ADMITTED:
