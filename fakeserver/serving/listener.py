@@ -16,6 +16,7 @@ import collections
 import contextlib
 import heapq
 import itertools
+import random
 import selectors
 import socket
 import ssl
@@ -36,6 +37,9 @@ HANDSHAKE_ERRORS_KEPT = 100
 #: handshake's: a waiting connection costs only a file descriptor, while cutting an authenticated one early
 #: invites a reconnect that costs a full handshake (docs/robustness.md: 2 s tripled a legit client's latency).
 DEFAULT_FIRST_BYTE_TIMEOUT = 10.0
+#: Gate deadlines are stretched by a random factor of up to this: connections opened together (a flood)
+#: then expire, and come back, spread out instead of in one burst.
+DEADLINE_JITTER = 0.5
 #: Default number of connections that may wait in the gate (handshake or first byte) at once.
 DEFAULT_MAX_PENDING = 1024
 
@@ -93,6 +97,7 @@ class Listener:
         self._handshake_errors: list[str] = []
         #: Orders equal deadlines in the gate's heap.
         self._seq = itertools.count()
+        self._jitter = random.Random()
         #: Notified whenever a connection finishes (served, refused or failed): see ``wait_until``.
         self._changed = threading.Condition()
 
@@ -257,16 +262,19 @@ class Listener:
 
     def _enter(self, conn: socket.socket) -> Optional[_Pending]:
         """A new connection's gate entry: its TLS wrapper (handshake pending) or, without TLS, the socket."""
-        now = time.monotonic()
         if self._ssl_context is None:
-            return _Pending(conn, now + self._first_byte_timeout, handshaking=False)
+            return _Pending(conn, self._deadline(self._first_byte_timeout), handshaking=False)
         try:
             tls = self._ssl_context.wrap_socket(conn, server_side=True, do_handshake_on_connect=False)
         except (ssl.SSLError, OSError) as exc:
             self._close(conn)
             self._handshake_failed(f"{type(exc).__name__}: {exc}")
             return None
-        return _Pending(tls, now + self._handshake_timeout, handshaking=True)
+        return _Pending(tls, self._deadline(self._handshake_timeout), handshaking=True)
+
+    def _deadline(self, timeout: float) -> float:
+        """``timeout`` from now, stretched by up to :data:`DEADLINE_JITTER`."""
+        return time.monotonic() + timeout * (1 + self._jitter.uniform(0, DEADLINE_JITTER))
 
     def _advance(
         self,
@@ -299,7 +307,7 @@ class Listener:
             self._handshake_failed(f"{type(exc).__name__}: {exc}")
             return
         entry.handshaking = False
-        entry.deadline = time.monotonic() + self._first_byte_timeout
+        entry.deadline = self._deadline(self._first_byte_timeout)
         heapq.heappush(deadlines, (entry.deadline, next(self._seq), entry))
         if entry.sock.pending():  # the request's first record came with the handshake's last flight
             if registered:
@@ -322,7 +330,8 @@ class Listener:
         handshaking = entry.handshaking
         self._drop(selector, pending, entry)
         if handshaking:
-            self._handshake_failed(f"TimeoutError: TLS handshake not completed in {self._handshake_timeout} s")
+            limit = self._handshake_timeout
+            self._handshake_failed(f"TimeoutError: TLS handshake not completed in {limit} s (and its jitter)")
         else:
             self._stats.add("idle_closed")
             self._notify()
