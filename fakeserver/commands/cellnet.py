@@ -376,8 +376,17 @@ def _route_error(reply: Reply, rc: str, headers: dict[str, Any]) -> None:
 
 
 # ------------------------------------------------------------------------------------------ speed / stress
+#: ``NetAgent.speed_test`` waits this long for the source cell's report (``send_request(timeout=100.0)``).
+SPEED_TIMEOUT = 100.0
+#: Simulated time of one stress round (one 1 KB echo on loopback) and of one speed round's fixed part.
+STRESS_ROUND_SECONDS = 0.002
+#: ``Cell.broadcast_request`` with a timeout of 0 waits the cell's ``max_timeout``: one hour.
+CELL_MAX_TIMEOUT = 3600.0
+
+
 def speed_result(net: Network, source: str, target: str, num: int, size: int) -> dict[str, Any]:
-    """``NetAgent.speed_test``: deterministic timings (1 ms plus 1 µs per KB per round trip)."""
+    """``NetAgent.speed_test``: deterministic timings (1 ms plus 1 µs per KB per round trip); a test that
+    would outlast FLARE's 100 s wait for the report is a ``timeout``, as in FLARE. O(1) in ``num``."""
     for label, fqcn in ((msg.SPEED_FROM, source), (msg.SPEED_TO, target)):
         error = fqcn_error(fqcn)
         if error:
@@ -387,14 +396,16 @@ def speed_result(net: Network, source: str, target: str, num: int, size: int) ->
         return {msg.SPEED_TEST_TIME: 0.0, msg.CELLNET_ERROR: msg.CELLNET_SPEED_RC.format(rc=rc)}
     num = num if num > 0 else msg.SPEED_DEFAULT_TRIES
     size = size if size > 0 else msg.SPEED_DEFAULT_SIZE
+    per_round = 0.001 + size * 1e-6
+    total = round(per_round * num, 6)
+    if total + 0.01 > SPEED_TIMEOUT:
+        return {msg.SPEED_TEST_TIME: SPEED_TIMEOUT, msg.CELLNET_ERROR: msg.CELLNET_SPEED_RC.format(rc=msg.RC_TIMEOUT)}
     rc, _ = net.find(target)
     counts = dict.fromkeys(msg.SPEED_COUNTERS, 0)
     if rc == msg.RC_TIMEOUT:
         counts[msg.SPEED_TIMEOUTS] = num
     elif rc:
         counts[msg.SPEED_OTHER_ERRORS] = num
-    per_round = 0.001 + size * 1e-6
-    total = round(per_round * num, 6)
     result: dict[str, Any] = {msg.SPEED_TEST_TIME: round(total + 0.01, 6)}
     result[msg.SPEED_TEST] = msg.SPEED_TEST_TEXT.format(size=size, num=num, source=source, target=target)
     result[msg.SPEED_PREP] = round(size * 1e-7, 9)
@@ -408,38 +419,48 @@ def handle_speed(request: Request, reply: Reply, source: str, target: str, num: 
     reply.dictionary(speed_result(Network(request.state), source, target, num, size))
 
 
-def _stress_one(net: Network, cell: Cell, targets: list[str], rounds: int) -> dict[str, Any]:
-    """What one cell reports after echoing ``rounds`` messages round-robin to the other targets."""
+def _stress_one(net: Network, cell: Cell, targets: list[str], rounds: int, wait: float) -> Any:
+    """What one cell reports after echoing ``rounds`` messages round-robin to the other targets, or
+    ``RC=timeout`` when that takes longer than the broadcast waits. Counted, not looped: O(targets)."""
     others = [t for t in targets if t != cell.fqcn]
     if not others:
         return {msg.CELLNET_ERROR: msg.STRESS_NO_TARGETS_TO_TRY}
-    counts: dict[str, int] = {}
-    errors: dict[str, int] = {}
-    for index in range(rounds):
-        target = others[index % len(others)]
-        counts[target] = counts.get(target, 0) + 1
-        if net.find(target)[0]:
-            errors[target] = errors.get(target, 0) + 1
-    return {msg.STRESS_COUNTS: counts, msg.STRESS_ERRORS: errors, msg.STRESS_TIME: rounds * 0.002}
+    rounds = max(rounds, 0)  # FLARE's ``range(num_rounds)`` of a negative count runs no round
+    if rounds * STRESS_ROUND_SECONDS > wait:
+        return msg.STRESS_RC.format(rc=msg.RC_TIMEOUT)
+    whole, extra = divmod(rounds, len(others))
+    counts = {t: whole + (i < extra) for i, t in enumerate(others) if whole + (i < extra)}
+    errors = {t: n for t, n in counts.items() if net.find(t)[0]}
+    return {msg.STRESS_COUNTS: counts, msg.STRESS_ERRORS: errors, msg.STRESS_TIME: rounds * STRESS_ROUND_SECONDS}
 
 
-def stress_result(net: Network, targets: list[str], rounds: int) -> dict[str, Any]:
-    """``NetAgent.start_stress_test`` on every target but the server."""
+def stress_result(net: Network, targets: list[str], rounds: int, timeout: int) -> dict[str, Any]:
+    """``NetAgent.start_stress_test`` on every target but the server; the broadcast waits ``timeout``
+    seconds (0: an hour; negative: not at all) on the fake's simulated time, however large ``rounds`` is."""
+    wait = CELL_MAX_TIMEOUT if timeout == 0 else float(timeout)
     result: dict[str, Any] = {}
     for target in [t for t in targets if t != SERVER_CELL]:
         rc, cell = net.find(target)
-        result[target] = msg.STRESS_RC.format(rc=rc) if cell is None else _stress_one(net, cell, list(targets), rounds)
+        if cell is None:
+            result[target] = msg.STRESS_RC.format(rc=rc)
+        elif wait < 0:
+            result[target] = msg.STRESS_RC.format(rc=msg.RC_TIMEOUT)
+        else:
+            result[target] = _stress_one(net, cell, list(targets), rounds, wait)
     return result or {msg.CELLNET_ERROR: msg.STRESS_NO_TARGETS}
 
 
 def handle_stress(request: Request, reply: Reply, rounds: int, timeout: int) -> None:
-    """``stress [num_tries] [timeout]``: the plan, each cell's counts (and errors), the error total."""
+    """``stress [num_tries] [timeout]``: the plan, each cell's counts (and errors), the error total.
+
+    Any logged-in user may run it, as in FLARE (NetManager's commands have no ``authz_func``); the work
+    is bounded by the cell count, not by ``num_tries``."""
     net = Network(request.state)
     err, targets = _cells_info(net, net.cells[SERVER_CELL])
     if err:
         reply.error(err)
     reply.string(msg.CELLNET_STRESS_START.format(targets=targets))
-    result = stress_result(net, targets, rounds)
+    result = stress_result(net, targets, rounds, timeout)
     total = 0
     for value in result.values():
         if isinstance(value, dict) and msg.STRESS_ERRORS in value:

@@ -10,8 +10,12 @@ import threading
 from typing import Literal
 
 #: The names of the counters, in display order.
-Counter = Literal["accepted", "requests", "handshake_failures", "read_failures", "faults_fired"]
-COUNTERS: tuple[Counter, ...] = ("accepted", "requests", "handshake_failures", "read_failures", "faults_fired")
+Counter = Literal[
+    "accepted", "requests", "handshake_failures", "idle_closed", "evicted", "read_failures", "faults_fired"
+]
+COUNTERS: tuple[Counter, ...] = (
+    "accepted", "requests", "handshake_failures", "idle_closed", "evicted", "read_failures", "faults_fired"
+)  # fmt: skip
 
 
 class ConnectionStats:
@@ -54,8 +58,18 @@ class ConnectionStats:
 
     @property
     def handshake_failures(self) -> int:
-        """TLS handshakes that failed (no client certificate, not TLS, timeout)."""
+        """TLS handshakes that failed (no client certificate, not TLS, not completed before the deadline)."""
         return self._get("handshake_failures")
+
+    @property
+    def idle_closed(self) -> int:
+        """Connections closed in the gate because no request began within the first-byte deadline."""
+        return self._get("idle_closed")
+
+    @property
+    def evicted(self) -> int:
+        """Waiting connections cut because ``max_pending`` connections were already waiting."""
+        return self._get("evicted")
 
     @property
     def read_failures(self) -> int:

@@ -151,20 +151,31 @@ VALUE_BLIND = ("sys_info",)
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 ISO = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[+-]\d{2}:\d{2})?")
-ASCTIME = re.compile(r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ \d]\d "
-                     r"\d{2}:\d{2}:\d{2} \d{4}")
+ASCTIME = re.compile(
+    r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ \d]\d "
+    r"\d{2}:\d{2}:\d{2} \d{4}"
+)
 DURATION = re.compile(r"\b\d+:\d{2}:\d{2}(?:\.\d+)?\b")
 SHORT_DATE = re.compile(r"\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ \d]\d (?:\d{2}:\d{2}|\d{4})\b")
-EMBEDDED_TS = re.compile(r'("(?:submit_time|last_schedule_time|server_start_time|client_last_conn_time)": )'
-                         r"\d+(?:\.\d+)?")
-TIME_KEYS = {"server_start_time", "client_last_conn_time", "submit_time", "last_schedule_time", "time",
-             "start_time", "duration"}
+EMBEDDED_TS = re.compile(
+    r'("(?:submit_time|last_schedule_time|server_start_time|client_last_conn_time)": )'
+    r"\d+(?:\.\d+)?"
+)
+TIME_KEYS = {
+    "server_start_time",
+    "client_last_conn_time",
+    "submit_time",
+    "last_schedule_time",
+    "time",
+    "start_time",
+    "duration",
+}
 
 
 class Normalizer:
     def __init__(self, names: dict[str, str], paths: dict[str, str]) -> None:
-        self.names = names          # concrete job id -> placeholder
-        self.paths = paths          # absolute path -> placeholder (longest first)
+        self.names = names  # concrete job id -> placeholder
+        self.paths = paths  # absolute path -> placeholder (longest first)
 
     def text(self, value: str) -> str:
         for path, label in sorted(self.paths.items(), key=lambda kv: -len(kv[0])):
@@ -252,8 +263,12 @@ def run_real(prod: Path, jobs: Path) -> dict[str, Any]:
         run = admin.submit_job(str(jobs / "slow-numpy"))
         wait_status(lambda: admin.get_job_meta(run)["status"], lambda s: s == "RUNNING", 60)
         time.sleep(5)  # a round is under way on both sites
-        paths = {str(prod / "localhost"): "<SERVER_WS>", str(prod / "site-1"): "<SITE1_WS>",
-                 str(prod / "site-2"): "<SITE2_WS>", str(prod): "<PROD>"}
+        paths = {
+            str(prod / "localhost"): "<SERVER_WS>",
+            str(prod / "site-1"): "<SITE1_WS>",
+            str(prod / "site-2"): "<SITE2_WS>",
+            str(prod): "<PROD>",
+        }
         norm = Normalizer({fin: "<FIN>", run: "<RUN>"}, paths)
         result = capture(sessions, {"FIN": fin, "RUN": run}, norm, LINES)
         admin.abort_job(run)
@@ -282,9 +297,11 @@ def run_fake(jobs: Path) -> dict[str, Any]:
             run = admin.submit_job(str(jobs / "slow-numpy"))
             server.jobs.advance_to(run, "RUNNING")
             clock.advance(5)
-            paths = {str(server.sites.workspace("server")): "<SERVER_WS>",
-                     str(server.sites.workspace("site-1")): "<SITE1_WS>",
-                     str(server.sites.workspace("site-2")): "<SITE2_WS>"}
+            paths = {
+                str(server.sites.workspace("server")): "<SERVER_WS>",
+                str(server.sites.workspace("site-1")): "<SITE1_WS>",
+                str(server.sites.workspace("site-2")): "<SITE2_WS>",
+            }
             norm = Normalizer({fin: "<FIN>", run: "<RUN>"}, paths)
             result = capture(sessions, {"FIN": fin, "RUN": run}, norm, LINES)
             admin.abort_job(run)

@@ -82,8 +82,16 @@ def wait_status(session: Session, job_id: str, wanted: Callable[[str], bool], de
 
 
 def run(prod: Path, jobs: Path) -> None:
-    kit = {user: str(prod / user) for user in ("admin@nvidia.com", "lead@nvidia.com", "member@nvidia.com",
-                                               "lead@other.org", "orgadmin@nvidia.com")}
+    kit = {
+        user: str(prod / user)
+        for user in (
+            "admin@nvidia.com",
+            "lead@nvidia.com",
+            "member@nvidia.com",
+            "lead@other.org",
+            "orgadmin@nvidia.com",
+        )
+    }
     hello, slow, bad = str(jobs / "hello-numpy"), str(jobs / "slow-numpy"), str(jobs / "bad-no-deploy-map")
     admin = new_secure_session("admin@nvidia.com", kit["admin@nvidia.com"])
     state: dict[str, Any] = {}
@@ -148,8 +156,10 @@ def run(prod: Path, jobs: Path) -> None:
         expect(all(j["job_name"].startswith("hello") for j in by_name) and by_name, "name prefix")
         expect(none == [], "no match")
         expect([j["job_id"] for j in combo] == [state["hello"]], "combo")
-        expect([j["job_id"] for j in rev] == list(reversed([j["job_id"] for j in plain])) or len(plain) == 1,
-               "reverse is the reverse order")
+        expect(
+            [j["job_id"] for j in rev] == list(reversed([j["job_id"] for j in plain])) or len(plain) == 1,
+            "reverse is the reverse order",
+        )
 
     with check("download_job_result") as r:
         path = admin.download_job_result(state["hello"])
