@@ -64,6 +64,10 @@ class FakeFlareServer:
     ``flare_api.new_secure_session``/``new_insecure_session`` and no explicit ``transport`` talk to it
     in-process on its clock, wherever in the code under test they are opened (see
     :mod:`flare_api.intercept`). ``calls_capacity`` bounds :attr:`calls`.
+
+    Connections: ``handshake_timeout`` (from accept) and ``first_byte_timeout`` (after the handshake) bound
+    a connection that has not begun its request; at most ``max_pending`` such connections wait (the oldest is
+    cut), and only begun requests take one of ``max_connections`` workers (see ``docs/robustness.md``).
     """
 
     def __init__(
@@ -86,6 +90,8 @@ class FakeFlareServer:
         handshake_timeout: float = 10.0,
         max_request_bytes: int = DEFAULT_MAX_BYTES,
         max_connections: int = 64,
+        first_byte_timeout: Optional[float] = None,
+        max_pending: Optional[int] = None,
         intercept: bool = True,
         calls_capacity: int = DEFAULT_CAPACITY,
     ) -> None:
@@ -140,6 +146,8 @@ class FakeFlareServer:
             request_timeout=request_timeout,
             handshake_timeout=handshake_timeout,
             max_connections=max_connections,
+            first_byte_timeout=first_byte_timeout,
+            max_pending=max_pending,
         )
         self._address: Optional[tuple[str, int]] = None
         self._poc_kit: Optional[Path] = None

@@ -111,3 +111,10 @@ def test_stop_cuts_a_connection_in_its_handshake(tmp_path: Path) -> None:
                     assert sock.recv(1) == b""
     finally:
         server.stop()
+
+
+def test_the_facade_passes_its_connection_limits_to_the_listener() -> None:
+    with pytest.raises(ValueError, match="max_pending"):
+        FakeFlareServer(max_pending=0)
+    with pytest.raises(ValueError, match="first_byte_timeout"):
+        FakeFlareServer(first_byte_timeout=0)
