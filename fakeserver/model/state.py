@@ -6,12 +6,15 @@ Connections carry no state; every handler reads and writes this object while hol
 from __future__ import annotations
 
 import datetime
+import os
 import random
+import shutil
 import threading
 import traceback
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Optional
 
 from flare_api.clock import Clock, RealClock, VirtualClock
@@ -233,9 +236,25 @@ class ServerState:
             self.sites.reset()
             self.jobs.reset()
             if self.workspaces is not None:
+                _discard_folder(self.workspaces.root)
                 self.workspaces.reset()
             self.audit.clear()
             self.errors.clear()
             self.errors_dropped = 0
             self.gone = False
             self.config.admin_timeout = self._default_admin_timeout
+
+
+def _discard_folder(root: Path) -> None:
+    """Move ``root`` aside (one rename) and delete it in a daemon thread, so ``reset()`` does not pay for
+    every job's run folders on disk (O(files)) while holding the lock; the folder is recreated empty."""
+    if not root.is_dir():
+        return
+    trash = root.with_name(f".{root.name}.discarded-{uuid.uuid4().hex}")
+    try:
+        os.rename(root, trash)
+    except OSError:
+        return  # Workspaces.reset() removes it in place instead
+    threading.Thread(
+        target=shutil.rmtree, args=(trash,), kwargs={"ignore_errors": True}, name="fakeflare-discard", daemon=True
+    ).start()
