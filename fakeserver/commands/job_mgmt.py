@@ -203,6 +203,11 @@ def _json_indent(meta: dict[str, Any]) -> str:
     return json.dumps(meta, indent=4)
 
 
+#: The row meta keys (the per-row dicts are the bulk of a long listing).
+_ROW_KEYS = (MetaKey.JOB_ID, MetaKey.JOB_NAME, MetaKey.STATUS, MetaKey.SUBMIT_TIME, MetaKey.DURATION)
+_RUNNING = RunStatus.RUNNING.value
+
+
 def _summary_table(reply: Reply, records: list[JobRecord], now: float) -> None:
     """The five columns, read from the stored meta (only an uploaded name that is not a string is copied:
     the other values are strings the store wrote)."""
@@ -210,26 +215,19 @@ def _summary_table(reply: Reply, records: list[JobRecord], now: float) -> None:
     for record in records:
         meta = record.meta
         name = _job_name(meta)
-        duration = meta.get("duration", "N/A")
-        if record.status is RunStatus.RUNNING and record.started_at is not None:
+        status = meta.get("status", "")
+        if status == _RUNNING and record.started_at is not None:
             duration = duration_string(now - record.started_at)
+        else:
+            duration = str(meta.get("duration", "N/A"))
         row = [
             meta.get("job_id", ""),
             name if isinstance(name, str) else snapshot(name),
-            meta.get("status", ""),
+            status,
             meta.get("submit_time_iso", ""),
-            str(duration),
+            duration,
         ]
-        table.add_row(
-            row,
-            {
-                MetaKey.JOB_ID: row[0],
-                MetaKey.JOB_NAME: row[1],
-                MetaKey.STATUS: row[2],
-                MetaKey.SUBMIT_TIME: row[3],
-                MetaKey.DURATION: row[4],
-            },
-        )
+        table.add_row(row, dict(zip(_ROW_KEYS, row)))
 
 
 def handle_get_job_meta(request: Request, reply: Reply, job: JobRecord) -> None:

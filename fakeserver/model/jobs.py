@@ -249,7 +249,9 @@ class JobStore:
         self._in_submit_order = True
         self._last_submit = float("-inf")
 
-    def reset(self) -> None:
+    def reset(self) -> dict[str, JobRecord]:
+        """Forget every job; returns the old records so the caller may free them off the request path."""
+        old = self._jobs
         self._jobs = {}
         self._live = {}
         self._init_indexes()
@@ -257,6 +259,7 @@ class JobStore:
         self._next_scripts.clear()
         self.default_script = self.base_script
         self._seq = 0
+        return old
 
     # ------------------------------------------------------------------ store
     def __len__(self) -> int:
