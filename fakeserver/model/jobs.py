@@ -119,6 +119,8 @@ class JobRecord:
     fault: Optional[str] = None
     #: Version of the job's timeline entry: bumped on every change, so older queue entries are stale.
     stamp: int = 0
+    #: (time, stamp) of the job's valid timeline entry, if one is queued.
+    queued: Optional[tuple[float, int]] = None
 
     @property
     def current_round(self) -> int:
@@ -394,11 +396,11 @@ class JobStore:
     def sync(self, now: Optional[float] = None) -> None:
         """Replay every event due up to ``now`` (default: the clock's now), in time order."""
         now = self._clock.time() if now is None else now
-        timeline = self._timeline
-        while timeline and timeline[0][0] <= now:
-            when, _seq, stamp, record = heapq.heappop(timeline)
+        while self._timeline and self._timeline[0][0] <= now:  # not cached: _compact() replaces the list
+            when, _seq, stamp, record = heapq.heappop(self._timeline)
             if stamp != record.stamp or self._live.get(record.job_id) is not record:
                 continue  # stale: the job changed (or finished) since this entry was queued
+            record.queued = None
             try:
                 self._fire(record, when)
             except Exception as exc:  # one job's failure must not stop every later request
@@ -406,17 +408,33 @@ class JobStore:
             self._touch(record)
 
     def _touch(self, record: JobRecord) -> None:
-        """Queue the job's next event again after a change (older entries become stale)."""
-        record.stamp += 1
+        """Queue the job's next event again after a change (older entries become stale); an unchanged
+        time keeps its entry, so reads of a job's meta do not grow the queue."""
         if self._live.get(record.job_id) is not record:
+            record.stamp += 1
+            record.queued = None
             return
         try:
             when = self._event_time(record)
         except Exception as exc:  # as in sync: a broken job must not stop the others
             self._quarantine(record, exc)
             return
+        if when is not None and record.queued == (when, record.stamp):
+            return
+        record.stamp += 1
+        record.queued = None
         if when is not None:
+            record.queued = (when, record.stamp)
             heapq.heappush(self._timeline, (when, record.seq, record.stamp, record))
+            if len(self._timeline) > 2 * len(self._live) + 64:
+                self._compact()
+
+    def _compact(self) -> None:
+        """Drop stale entries (a safety net: every change of a job's event time leaves one behind)."""
+        self._timeline = [
+            entry for entry in self._timeline if entry[3].queued == (entry[0], entry[2]) and entry[3].stamp == entry[2]
+        ]
+        heapq.heapify(self._timeline)
 
     def _quarantine(self, record: JobRecord, exc: Exception) -> None:
         """Freeze a job whose replay raised (a bug): it gets no more events, and the hooks hear of it."""

@@ -91,3 +91,21 @@ def test_reset_moves_the_workspace_aside_and_frees_it_in_the_background(
         if thread.name == "fakeflare-discard":
             thread.join(timeout=30)
     assert [p.name for p in root.parent.iterdir() if ".discarded-" in p.name] == []
+
+
+def test_polling_a_running_job_does_not_grow_the_timeline(tmp_path: Path) -> None:
+    """Each read of a job's meta re-queues its event only if its time changed."""
+    clock = VirtualClock()
+    with FakeFlareServer(workspace=tmp_path / "ws", clock=clock) as server:
+        server.jobs.script_next(JobScript(running=Phase.after(3600.0), rounds=1))
+        folder = history.write_job_folder(tmp_path)
+        session = server.session(history.ADMIN, in_process=True)
+        job_id = session.submit_job(folder)
+        server.jobs.advance_to(job_id, "RUNNING")
+        store = server._state.jobs  # the model itself: the queue's length is what this test is about
+        for _ in range(2_000):
+            assert session.get_job_meta(job_id)["status"] == RunStatus.RUNNING.value
+        assert len(store._timeline) <= 2 * len(store._live) + 64
+        clock.advance(3600.0)
+        assert session.get_job_meta(job_id)["status"] == RunStatus.FINISHED_COMPLETED.value
+        server.raise_errors()
