@@ -245,6 +245,8 @@ class JobStore:
         self._lingering: dict[str, JobRecord] = {}
         #: list_jobs' indexes: ids sorted (prefix search), jobs by submitter, jobs without a str name.
         self._ids: list[str] = []
+        #: The jobs in store (= seq) order, for list_jobs without a filter to walk without a copy.
+        self._order: list[JobRecord] = []
         self._by_submitter: dict[str, dict[str, JobRecord]] = {}
         self._unnamed: dict[str, JobRecord] = {}
         #: Whether submit times never went down (then store order is list_jobs' sort order).
@@ -309,6 +311,7 @@ class JobStore:
     def _index(self, record: JobRecord) -> None:
         job_id = record.job_id
         bisect.insort(self._ids, job_id)
+        self._order.append(record)  # seq only grows
         submitter = record.meta.get("submitter_name")
         if isinstance(submitter, str):  # a non-str submitter never equals a user name
             self._by_submitter.setdefault(submitter, {})[job_id] = record
@@ -326,6 +329,7 @@ class JobStore:
         self._lingering.pop(job_id, None)
         self._unnamed.pop(job_id, None)
         del self._ids[bisect.bisect_left(self._ids, job_id)]
+        del self._order[_index_by_seq(self._order, record.seq)]
         submitter = record.meta.get("submitter_name")
         if isinstance(submitter, str):
             own = self._by_submitter.get(submitter, {})
@@ -366,7 +370,8 @@ class JobStore:
         return list(self._unnamed.values())
 
     def candidates(self, id_prefix: Optional[str], submitter: Optional[str]) -> list[JobRecord]:
-        """The jobs that can match list_jobs' id prefix or ``-u`` filter, in store order (a superset)."""
+        """The jobs that can match list_jobs' id prefix or ``-u`` filter, in store order (a superset).
+        Without a filter this is the store's own list: read it, do not change it."""
         if id_prefix:
             prefix = id_prefix.lower()  # ids are lowercase uuids
             start = bisect.bisect_left(self._ids, prefix)
@@ -378,7 +383,7 @@ class JobStore:
             return sorted(matched, key=lambda r: r.seq)
         if submitter is not None:
             return list(self._by_submitter.get(submitter, {}).values())
-        return list(self._jobs.values())
+        return self._order
 
     def in_list_order(self, records: list[JobRecord], *, reverse: bool, backwards: bool = False) -> Iterable[JobRecord]:
         """``records`` (in store order) lazily in list_jobs' order: a stable sort by ``submit_time``
@@ -815,3 +820,15 @@ def _descending_stable(records: list[JobRecord]) -> Iterator[JobRecord]:
             start -= 1
         yield from records[start:end]
         end = start
+
+
+def _index_by_seq(records: list[JobRecord], seq: int) -> int:
+    """Where the record with ``seq`` is in a list ordered by seq (bisect's ``key=`` needs Python 3.10)."""
+    low, high = 0, len(records)
+    while low < high:
+        middle = (low + high) // 2
+        if records[middle].seq < seq:
+            low = middle + 1
+        else:
+            high = middle
+    return low
