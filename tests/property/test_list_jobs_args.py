@@ -24,7 +24,7 @@ def outcome(words: list[str]) -> tuple[str, object]:
         return "error", str(exc)
 
 
-@settings(max_examples=6000, deadline=None)
+@settings(max_examples=2500, deadline=None)
 @given(st.lists(WORDS, max_size=14))
 @example(["-n", "-d", "-d"])
 @example(["-m", "1", "-m", "x", "-m", "2"])
