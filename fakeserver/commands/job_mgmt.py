@@ -6,12 +6,13 @@ import argparse
 import base64
 import io
 import json
+import re
 from typing import Any, Optional
 
 from flare_api.wire import MetaKey, MetaStatus
 
 from ..model.job_script import RunStatus
-from ..model.jobs import CLONED_META_KEYS, AbortOutcome, JobRecord, duration_string
+from ..model.jobs import CLONED_META_KEYS, AbortOutcome, JobRecord, JobStore, duration_string
 from ..model.results import download_zip
 from ..model.uploads import JobDefinitionError, JobPackage, SubmitCrash, UploadCrash, decode_upload
 from ..pipeline.arguments import JOB, JOB_ID, JOB_TARGETS, Param, Parsed, client_targets, word
@@ -70,36 +71,129 @@ def _matches(meta: dict[str, Any], id_prefix: Any, name_prefix: Any, user_name: 
     )
 
 
+#: A word that is only list_jobs' switches (``-d``, ``-durr``...): repeating it changes nothing.
+_SWITCHES = re.compile(r"-[dur]+\Z")
+#: Options that take the next word as their value.
+_VALUED = ("-m", "-n")
+_NEGATIVE_NUMBER = re.compile(r"^-\d+$|^-\d*\.\d+$")  # argparse's: such a word is a value, not an option
+
+
+def _is_value_word(word: str) -> bool:
+    """Whether argparse reads ``word`` as an argument (not an option) in list_jobs' parser."""
+    return not word.startswith("-") or len(word) == 1 or bool(_NEGATIVE_NUMBER.match(word))
+
+
+def _takes_value(word: str) -> bool:
+    """Whether ``word`` may be an option that takes the next word (``-m``, ``-n``, ``-dm``...); generous."""
+    return word.startswith("-") and word[-1:] in ("m", "n")
+
+
+def _valid_count(word: str) -> bool:
+    try:
+        int(word)
+    except ValueError:
+        return False
+    return True
+
+
+def fold_list_jobs_args(words: list[str]) -> list[str]:
+    """The same words with their repeats folded, so argparse (quadratic in the number of options) gets
+    few options and gives the same answer: switch words join the first one (unless one is the missing
+    value of ``-m``/``-n``, which must stay to fail the same way), and a ``-m N``/``-n P`` pair that a
+    later valid pair overrides is dropped. With a ``--``, only words before the first positional fold."""
+    stop = len(words)
+    if "--" in words:
+        # argparse reads a "--" with the positional run it ends: removing an option between a positional
+        # and "--" would join them. Fold only what comes before the first positional-looking word.
+        stop = next(i for i, w in enumerate(words) if w == "--" or _is_value_word(w))
+    head, tail = words[:stop], words[stop:]
+    # the last pair of each valued option that argparse would accept (earlier valid pairs are overridden)
+    last_pair: dict[str, int] = {}
+    for i in range(len(head) - 1):
+        word, value = head[i], head[i + 1]
+        if word in _VALUED and _is_value_word(value) and (word == "-n" or _valid_count(value)):
+            last_pair[word] = i
+    out: list[str] = []
+    switches: set[str] = set()
+    first_switch: Optional[int] = None
+    i = 0
+    while i < len(head):
+        word = head[i]
+        previous = head[i - 1] if i else ""
+        if word in _VALUED and i + 1 < len(head) and last_pair.get(word, -1) > i and not _takes_value(previous):
+            value = head[i + 1]
+            if _is_value_word(value) and (word == "-n" or _valid_count(value)):
+                i += 2  # overridden by a later valid pair
+                continue
+        if _SWITCHES.match(word) and not _takes_value(previous):
+            switches.update(word[1:])
+            if first_switch is None:
+                first_switch = len(out)
+                out.append(word)
+            i += 1
+            continue
+        out.append(word)
+        i += 1
+    if first_switch is not None:
+        out[first_switch] = "-" + "".join(sorted(switches))
+    return out + tail
+
+
 def _list_jobs_options(request: Request, parsed: Parsed) -> argparse.Namespace:
     """FLARE's ``SafeArgumentParser``: a bad option is an ``internal_error`` naming the ValueError."""
     try:
-        return list_jobs_parser().parse_args(request.args[1:])
+        return list_jobs_parser().parse_args(fold_list_jobs_args(list(request.args[1:])))
     except ValueError as exc:
         raise Refusal(f"{type(exc).__name__}: {exc}", MetaStatus.INTERNAL_ERROR) from None
+
+
+def _select(jobs: JobStore, options: argparse.Namespace, user: Optional[str]) -> list[JobRecord]:
+    """FLARE's filter, sort and ``-m`` cut, served from the store's indexes: only candidates are tested,
+    and with ``-m N`` the walk stops after N matches."""
+    id_prefix, name_prefix = options.job_id, options.n
+    if name_prefix:
+        # FLARE tests every job; one without a str name whose id matches raises (the first in store order).
+        for record in jobs.unnamed():
+            _matches(record.meta, id_prefix, name_prefix, user)
+    candidates = jobs.candidates(id_prefix, user)
+    limit = options.m
+    reverse = bool(options.r)
+    if not limit or limit < 0:
+        selected = [
+            r for r in jobs.in_list_order(candidates, reverse=reverse) if _matches(r.meta, id_prefix, name_prefix, user)
+        ]
+        if limit:
+            selected = selected[:limit] if reverse else selected[-limit:]
+        return selected
+    # -r: the first N in descending order; otherwise the last N in ascending order (walked backwards)
+    picked: list[JobRecord] = []
+    for record in jobs.in_list_order(candidates, reverse=reverse, backwards=not reverse):
+        if _matches(record.meta, id_prefix, name_prefix, user):
+            picked.append(record)
+            if len(picked) == limit:
+                break
+    return picked if reverse else picked[::-1]
 
 
 def handle_list_jobs(request: Request, reply: Reply, options: argparse.Namespace) -> None:
     state = request.state
     try:
         now = state.clock.time()
-        jobs = [_listed_meta(r, now) for r in state.jobs]
-        if not jobs:
+        if not len(state.jobs):
             reply.string(msg.NO_JOBS_FOUND, _ok(jobs=[]))
         else:
             user = request.user_name if options.u else None
-            selected = [m for m in jobs if _matches(m, options.job_id, options.n, user)]
-            if not selected:
+            records = _select(state.jobs, options, user)
+            if not records:
                 reply.string(msg.NO_JOBS_MATCHING, _ok(jobs=[]))
                 return
-            selected.sort(key=lambda m: m.get("submit_time", 0.0), reverse=bool(options.r))
-            if options.m:
-                selected = selected[: options.m] if options.r else selected[-options.m :]
             if options.d:
+                selected = [_listed_meta(r, now) for r in records]
                 for meta in selected:
                     reply.string(_json_indent(meta))
                 reply.string("", _ok(jobs=selected))
             else:
-                _summary_table(reply, selected)
+                _summary_table(reply, records, now)
     except Exception as exc:  # FLARE turns any failure here into an internal_error reply
         raise Refusal(f"{type(exc).__name__}: {exc}", MetaStatus.INTERNAL_ERROR) from None
     reply.success()
@@ -109,26 +203,31 @@ def _json_indent(meta: dict[str, Any]) -> str:
     return json.dumps(meta, indent=4)
 
 
-def _summary_table(reply: Reply, jobs: list[dict[str, Any]]) -> None:
+#: The row meta keys (the per-row dicts are the bulk of a long listing).
+_ROW_KEYS = (MetaKey.JOB_ID, MetaKey.JOB_NAME, MetaKey.STATUS, MetaKey.SUBMIT_TIME, MetaKey.DURATION)
+_RUNNING = RunStatus.RUNNING.value
+
+
+def _summary_table(reply: Reply, records: list[JobRecord], now: float) -> None:
+    """The five columns, read from the stored meta (only an uploaded name that is not a string is copied:
+    the other values are strings the store wrote)."""
     table = reply.table(msg.LIST_JOBS_HEADER, name=MetaKey.JOBS)
-    for meta in jobs:
+    for record in records:
+        meta = record.meta
+        name = _job_name(meta)
+        status = meta.get("status", "")
+        if status == _RUNNING and record.started_at is not None:
+            duration = duration_string(now - record.started_at)
+        else:
+            duration = str(meta.get("duration", "N/A"))
         row = [
             meta.get("job_id", ""),
-            _job_name(meta),
-            meta.get("status", ""),
+            name if isinstance(name, str) else snapshot(name),
+            status,
             meta.get("submit_time_iso", ""),
-            str(meta.get("duration", "N/A")),
+            duration,
         ]
-        table.add_row(
-            row,
-            {
-                MetaKey.JOB_ID: row[0],
-                MetaKey.JOB_NAME: row[1],
-                MetaKey.STATUS: row[2],
-                MetaKey.SUBMIT_TIME: row[3],
-                MetaKey.DURATION: row[4],
-            },
-        )
+        table.add_row(row, dict(zip(_ROW_KEYS, row)))
 
 
 def handle_get_job_meta(request: Request, reply: Reply, job: JobRecord) -> None:

@@ -1,7 +1,10 @@
 """The job store and its scripted state machine, advanced lazily on the server clock.
 
 Nothing runs in the background: before every request the server calls :meth:`JobStore.sync`, which
-replays every scheduler attempt and phase end due up to "now" in time order. With a virtual clock a
+replays every scheduler attempt and phase end due up to "now" in time order. The due events sit in a
+priority queue (``heapq`` keyed by time, then submit order), so a sync costs O(k log n) for k due events
+whatever the number of stored jobs; a job's entry is refreshed whenever its state changes and stale
+entries are skipped. With a virtual clock a
 job that runs for an hour is one ``clock.advance(3600)`` away; with the real clock it takes an hour.
 The scheduler follows FLARE 2.3.12 (reference 7.3): attempts with back-off, ``max_jobs`` concurrent
 jobs, ``min_clients``/``mandatory_clients``/``deploy_map`` against connected sites, no attempts while
@@ -10,11 +13,14 @@ no site is registered, ``FINISHED:CAN_NOT_SCHEDULE`` after 10 failed attempts.
 
 from __future__ import annotations
 
+import bisect
 import datetime
 import enum
+import heapq
+import itertools
 import uuid
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, Union
 
@@ -111,6 +117,10 @@ class JobRecord:
     #: Why the scheduler can never handle this job (a hostile meta key, see :func:`schedule_fault`): it
     #: stays SUBMITTED, while every other job is scheduled as usual.
     fault: Optional[str] = None
+    #: Version of the job's timeline entry: bumped on every change, so older queue entries are stale.
+    stamp: int = 0
+    #: (time, stamp) of the job's valid timeline entry, if one is queued.
+    queued: Optional[tuple[float, int]] = None
 
     @property
     def current_round(self) -> int:
@@ -190,9 +200,9 @@ class JobStore:
         #: Called when replaying a job's event raised (a bug): the job is frozen, the replay goes on.
         self.on_fault: list[Callable[[JobRecord, Exception], None]] = []
         self._jobs: dict[str, JobRecord] = {}
-        #: Unfinished jobs (the only ones with events) and how many hold a scheduler slot.
+        #: Unfinished jobs (the only ones with events).
         self._live: dict[str, JobRecord] = {}
-        self._active = 0
+        self._init_indexes()
         self._scripts_by_name: dict[str, JobScript] = {}
         self._next_scripts: deque[JobScript] = deque()
         self._seq = 0
@@ -222,14 +232,38 @@ class JobStore:
             return self._scripts_by_name[name]
         return self.default_script
 
-    def reset(self) -> None:
-        self._jobs.clear()
-        self._live.clear()
-        self._active = 0
+    def _init_indexes(self) -> None:
+        """The timeline and the indexes that spare every request a walk over all jobs."""
+        #: Due events: (time, seq, stamp, record); an entry whose stamp is not the record's is stale.
+        self._timeline: list[tuple[float, int, int, JobRecord]] = []
+        #: Jobs skipped for want of a slot or a site, by submit order: (seq, tie, record), checked lazily.
+        self._waiting: list[tuple[int, int, JobRecord]] = []
+        self._tie = itertools.count()
+        #: Jobs holding one of the ``max_jobs`` slots (DISPATCHED or RUNNING): they have a process.
+        self._active_jobs: dict[str, JobRecord] = {}
+        #: Aborted jobs whose process may still linger in the runner (pruned as they expire).
+        self._lingering: dict[str, JobRecord] = {}
+        #: list_jobs' indexes: ids sorted (prefix search), jobs by submitter, jobs without a str name.
+        self._ids: list[str] = []
+        #: The jobs in store (= seq) order, for list_jobs without a filter to walk without a copy.
+        self._order: list[JobRecord] = []
+        self._by_submitter: dict[str, dict[str, JobRecord]] = {}
+        self._unnamed: dict[str, JobRecord] = {}
+        #: Whether submit times never went down (then store order is list_jobs' sort order).
+        self._in_submit_order = True
+        self._last_submit = float("-inf")
+
+    def reset(self) -> dict[str, JobRecord]:
+        """Forget every job; returns the old records so the caller may free them off the request path."""
+        old = self._jobs
+        self._jobs = {}
+        self._live = {}
+        self._init_indexes()
         self._scripts_by_name.clear()
         self._next_scripts.clear()
         self.default_script = self.base_script
         self._seq = 0
+        return old
 
     # ------------------------------------------------------------------ store
     def __len__(self) -> int:
@@ -269,55 +303,148 @@ class JobStore:
         record.fault = schedule_fault(meta)
         self._jobs[record.job_id] = record
         self._live[record.job_id] = record
+        self._index(record)
         self._enter_phase(record, now)
+        self._touch(record)
         return record
+
+    def _index(self, record: JobRecord) -> None:
+        job_id = record.job_id
+        bisect.insort(self._ids, job_id)
+        self._order.append(record)  # seq only grows
+        submitter = record.meta.get("submitter_name")
+        if isinstance(submitter, str):  # a non-str submitter never equals a user name
+            self._by_submitter.setdefault(submitter, {})[job_id] = record
+        if not isinstance(record.meta.get("name"), str):
+            self._unnamed[job_id] = record
+        submitted = record.meta["submit_time"]
+        if submitted < self._last_submit:
+            self._in_submit_order = False  # the clock went back: list_jobs sorts again
+        self._last_submit = max(self._last_submit, submitted)
 
     def delete(self, job_id: str) -> None:
         record = self._jobs.pop(job_id)
-        if self._live.pop(job_id, None) is not None and record.status in ACTIVE:
-            self._active -= 1
+        self._live.pop(job_id, None)
+        self._active_jobs.pop(job_id, None)
+        self._lingering.pop(job_id, None)
+        self._unnamed.pop(job_id, None)
+        del self._ids[bisect.bisect_left(self._ids, job_id)]
+        del self._order[_index_by_seq(self._order, record.seq)]
+        submitter = record.meta.get("submitter_name")
+        if isinstance(submitter, str):
+            own = self._by_submitter.get(submitter, {})
+            own.pop(job_id, None)
+            if not own:
+                self._by_submitter.pop(submitter, None)
+        record.stamp += 1
 
     def running(self) -> list[JobRecord]:
         """Jobs the runner is running (RUNNING and known to the runner), in start order."""
-        jobs = [r for r in self._jobs.values() if r.status is RunStatus.RUNNING and r.in_runner]
+        jobs = [r for r in self._active_jobs.values() if r.status is RunStatus.RUNNING and r.in_runner]
         return sorted(jobs, key=lambda r: (r.started_at or 0.0, r.seq))
 
     def in_runner(self, now: Optional[float] = None) -> list[JobRecord]:
         """FLARE's ``job_runner.running_jobs``: running jobs, plus aborted ones whose process has not exited."""
         now = self._clock.time() if now is None else now
-        lingering = [r for r in self._jobs.values() if r.process_until is not None and r.process_until > now]
-        return self.running() + sorted(lingering, key=lambda r: r.seq)
+        for job_id, record in list(self._lingering.items()):
+            if record.process_until is None or record.process_until <= now:
+                del self._lingering[job_id]
+        return self.running() + sorted(self._lingering.values(), key=lambda r: r.seq)
 
     def with_process(self) -> list[JobRecord]:
         """Jobs that have a run process: DISPATCHED ones (starting) and those the runner runs."""
         jobs = [
             r
-            for r in self._jobs.values()
+            for r in self._active_jobs.values()
             if r.status is RunStatus.DISPATCHED or (r.status is RunStatus.RUNNING and r.in_runner)
         ]
         return sorted(jobs, key=lambda r: (r.started_at if r.started_at is not None else float("inf"), r.seq))
 
     def active_count(self) -> int:
         """Jobs holding one of the scheduler's ``max_jobs`` slots (DISPATCHED or RUNNING)."""
-        return self._active
+        return len(self._active_jobs)
+
+    # ------------------------------------------------------------------ list_jobs' view
+    def unnamed(self) -> list[JobRecord]:
+        """Jobs whose meta ``name`` is not a string, in store order (FLARE's ``-n`` filter raises on them)."""
+        return list(self._unnamed.values())
+
+    def candidates(self, id_prefix: Optional[str], submitter: Optional[str]) -> list[JobRecord]:
+        """The jobs that can match list_jobs' id prefix or ``-u`` filter, in store order (a superset).
+        Without a filter this is the store's own list: read it, do not change it."""
+        if id_prefix:
+            prefix = id_prefix.lower()  # ids are lowercase uuids
+            start = bisect.bisect_left(self._ids, prefix)
+            matched = []
+            for job_id in itertools.islice(self._ids, start, None):
+                if not job_id.startswith(prefix):
+                    break
+                matched.append(self._jobs[job_id])
+            return sorted(matched, key=lambda r: r.seq)
+        if submitter is not None:
+            return list(self._by_submitter.get(submitter, {}).values())
+        return self._order
+
+    def in_list_order(self, records: list[JobRecord], *, reverse: bool, backwards: bool = False) -> Iterable[JobRecord]:
+        """``records`` (in store order) lazily in list_jobs' order: a stable sort by ``submit_time``
+        (``reverse``: descending, ties still in store order); ``backwards``: the ascending order reversed."""
+        if not self._in_submit_order:
+            ordered = sorted(records, key=lambda r: r.meta.get("submit_time", 0.0), reverse=reverse)
+            return reversed(ordered) if backwards else ordered
+        if backwards:
+            return reversed(records)
+        if not reverse:
+            return records
+        return _descending_stable(records)
 
     # ------------------------------------------------------------------ the timeline
     def sync(self, now: Optional[float] = None) -> None:
         """Replay every event due up to ``now`` (default: the clock's now), in time order."""
         now = self._clock.time() if now is None else now
-        while True:
-            due = self._next_event(now)
-            if due is None:
-                return
-            when, record = due
+        while self._timeline and self._timeline[0][0] <= now:  # not cached: _compact() replaces the list
+            when, _seq, stamp, record = heapq.heappop(self._timeline)
+            if stamp != record.stamp or self._live.get(record.job_id) is not record:
+                continue  # stale: the job changed (or finished) since this entry was queued
+            record.queued = None
             try:
                 self._fire(record, when)
             except Exception as exc:  # one job's failure must not stop every later request
                 self._quarantine(record, exc)
+            self._touch(record)
+
+    def _touch(self, record: JobRecord) -> None:
+        """Queue the job's next event again after a change (older entries become stale); an unchanged
+        time keeps its entry, so reads of a job's meta do not grow the queue."""
+        if self._live.get(record.job_id) is not record:
+            record.stamp += 1
+            record.queued = None
+            return
+        try:
+            when = self._event_time(record)
+        except Exception as exc:  # as in sync: a broken job must not stop the others
+            self._quarantine(record, exc)
+            return
+        if when is not None and record.queued == (when, record.stamp):
+            return
+        record.stamp += 1
+        record.queued = None
+        if when is not None:
+            record.queued = (when, record.stamp)
+            heapq.heappush(self._timeline, (when, record.seq, record.stamp, record))
+            if len(self._timeline) > 2 * len(self._live) + 64:
+                self._compact()
+
+    def _compact(self) -> None:
+        """Drop stale entries (a safety net: every change of a job's event time leaves one behind)."""
+        self._timeline = [
+            entry for entry in self._timeline if entry[3].queued == (entry[0], entry[2]) and entry[3].stamp == entry[2]
+        ]
+        heapq.heapify(self._timeline)
 
     def _quarantine(self, record: JobRecord, exc: Exception) -> None:
         """Freeze a job whose replay raised (a bug): it gets no more events, and the hooks hear of it."""
         record.fault = f"{type(exc).__name__}: {exc}"
+        record.stamp += 1
         for hook in self.on_fault:
             hook(record, exc)
 
@@ -334,21 +461,6 @@ class JobStore:
             if next_round is not None and (end is None or next_round < end):
                 return next_round
         return end
-
-    def _next_event(self, now: float) -> Optional[tuple[float, JobRecord]]:
-        best: Optional[tuple[float, int, JobRecord]] = None
-        for record in list(self._live.values()):
-            try:
-                when = self._event_time(record)
-            except Exception as exc:  # as in sync: a broken job must not stop the others
-                self._quarantine(record, exc)
-                continue
-            if when is None or when > now:
-                continue
-            key = (when, record.seq, record)
-            if best is None or key[:2] < best[:2]:
-                best = key
-        return None if best is None else (best[0], best[2])
 
     def _fire(self, record: JobRecord, when: float) -> None:
         status = record.status
@@ -399,6 +511,7 @@ class JobStore:
         ):
             self._start_round(record, now)  # rounds that follow polls: one per read after the first
         record.phase_polls += 1
+        self._touch(record)
 
     def sites_changed(self, now: Optional[float] = None) -> None:
         """Sites connected or left: jobs waiting for any registered site try again now."""
@@ -426,9 +539,9 @@ class JobStore:
             record.meta["duration"] = duration_string(when - record.started_at)
         record.transitions.append((when, old, new))
         if new in ACTIVE and old not in ACTIVE:
-            self._active += 1
+            self._active_jobs[record.job_id] = record
         if old in ACTIVE and new not in ACTIVE:
-            self._active -= 1
+            self._active_jobs.pop(record.job_id, None)
             self._wake_waiting(when)
         for hook in self.on_transition:
             hook(record, old, new, when)
@@ -442,13 +555,17 @@ class JobStore:
     def _wake_waiting(self, when: float) -> None:
         """Let the earliest waiting jobs try again now, one per free slot (FLARE's scheduler tries
         candidates in submit order each tick; the rest would only be skipped again)."""
-        free = self.max_jobs - self._active
-        if free <= 0 or not self._connected_sites():
+        free = self.max_jobs - len(self._active_jobs)
+        if free <= 0 or not self._waiting or not self._connected_sites():
             return
-        waiting = sorted((r for r in self._live.values() if r.waiting and r.fault is None), key=lambda r: r.seq)
-        for other in waiting[:free]:
+        while free > 0 and self._waiting:
+            _seq, _tie, other = heapq.heappop(self._waiting)
+            if not other.waiting or other.fault is not None or self._live.get(other.job_id) is not other:
+                continue  # stale: already woken, finished, deleted or frozen
             other.waiting = False
             other.next_attempt = when
+            self._touch(other)
+            free -= 1
 
     # ------------------------------------------------------------------ scheduler
     def _attempt(self, record: JobRecord, when: float) -> None:
@@ -460,6 +577,7 @@ class JobStore:
             # FLARE skips the job without a history entry: no free slot, or (2.3.12) no site registered.
             record.waiting = True
             record.next_attempt = None
+            heapq.heappush(self._waiting, (record.seq, next(self._tie), record))
             return
         self._try_to_schedule(record, online, when)
         self._wake_waiting(when)  # a slot this job did not take goes to the next one in line
@@ -564,6 +682,7 @@ class JobStore:
         status = record.status
         if status in (RunStatus.SUBMITTED, RunStatus.DISPATCHED):
             self._set_status(record, RunStatus.FINISHED_ABORTED, when)
+            self._touch(record)
             return AbortOutcome.BEFORE_RUNNING
         if status.finished:
             return AbortOutcome.ALREADY_FINISHED
@@ -571,6 +690,8 @@ class JobStore:
             return AbortOutcome.NOT_RUNNING
         self._set_status(record, RunStatus.FINISHED_ABORTED, when)
         record.process_until = when + self.abort_linger
+        self._lingering[record.job_id] = record
+        self._touch(record)
         return AbortOutcome.STOPPED
 
     def orphan(self, job_id: str) -> JobRecord:
@@ -579,14 +700,16 @@ class JobStore:
         if record.status is not RunStatus.RUNNING:
             raise JobStoreError(f"job {job_id} is {record.status.value}: only a RUNNING job can be orphaned")
         record.in_runner = False
+        self._touch(record)
         return record
 
     def abandon_unfinished(self, when: Optional[float] = None) -> list[JobRecord]:
         """What a server restart does: DISPATCHED and RUNNING jobs become FINISHED:ABANDONED."""
         when = self._clock.time() if when is None else when
-        abandoned = [r for r in self._jobs.values() if r.status in ACTIVE]
-        for record in sorted(abandoned, key=lambda r: r.seq):
+        abandoned = sorted(self._active_jobs.values(), key=lambda r: r.seq)
+        for record in abandoned:
             self._set_status(record, RunStatus.ABANDONED, when)
+            self._touch(record)
         return abandoned
 
     # ------------------------------------------------------------------ stepping (test API)
@@ -612,6 +735,8 @@ class JobStore:
                     f"job {job_id} cannot be scheduled now (no free slot of {self.max_jobs}, or no site connected)"
                 )
             self._fire(record, now)
+            self._touch(record)
+        self._touch(record)
         return record.status
 
     def run_to_completion(self, job_id: Optional[str] = None, *, max_steps: int = 10_000) -> list[RunStatus]:
@@ -682,3 +807,28 @@ def schedule_fault(meta: dict[str, Any]) -> Optional[str]:
     if mandatory and not isinstance(mandatory, (list, dict, str)):
         return f"mandatory_clients of type {type(mandatory).__name__} is not iterable"
     return None
+
+
+def _descending_stable(records: list[JobRecord]) -> Iterator[JobRecord]:
+    """``sorted(records, key=submit_time, reverse=True)`` for records already in ascending order:
+    groups of equal times from the last, each group kept in store order (Python's sort is stable)."""
+    end = len(records)
+    while end > 0:
+        start = end - 1
+        when = records[start].meta.get("submit_time", 0.0)
+        while start > 0 and records[start - 1].meta.get("submit_time", 0.0) == when:
+            start -= 1
+        yield from records[start:end]
+        end = start
+
+
+def _index_by_seq(records: list[JobRecord], seq: int) -> int:
+    """Where the record with ``seq`` is in a list ordered by seq (bisect's ``key=`` needs Python 3.10)."""
+    low, high = 0, len(records)
+    while low < high:
+        middle = (low + high) // 2
+        if records[middle].seq < seq:
+            low = middle + 1
+        else:
+            high = middle
+    return low
