@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import selectors
 import subprocess
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -85,3 +86,13 @@ def assert_client_timed_out(message: str, timeout: float) -> None:
     elapsed, deadline = float(found.group(1)), float(found.group(2))
     assert deadline == timeout, message
     assert elapsed >= timeout, message
+
+
+def read_line(proc: subprocess.Popen, timeout: float) -> str:
+    """One stdout line of ``proc``, waiting at most ``timeout`` seconds (an event wait, not a sleep)."""
+    assert proc.stdout is not None
+    with selectors.DefaultSelector() as selector:
+        selector.register(proc.stdout, selectors.EVENT_READ)
+        if not selector.select(timeout):
+            raise AssertionError(f"{proc.args!r} printed nothing within {timeout} s")
+    return proc.stdout.readline()

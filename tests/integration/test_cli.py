@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import selectors
 import signal
 import subprocess
 import sys
@@ -26,17 +25,7 @@ from fakeserver.cli import (
 from fakeserver.demo import run_demo
 from fakeserver.workspace_lock import LOCK_NAME
 from flare_api import new_secure_session
-from tests.helpers import USERS
-
-
-def _read_line(proc: subprocess.Popen, timeout: float) -> str:
-    """One stdout line of ``proc``, waiting at most ``timeout`` seconds (an event wait, not a sleep)."""
-    assert proc.stdout is not None
-    with selectors.DefaultSelector() as selector:
-        selector.register(proc.stdout, selectors.EVENT_READ)
-        if not selector.select(timeout):
-            raise AssertionError(f"no output within {timeout} s")
-    return proc.stdout.readline()
+from tests.helpers import USERS, read_line
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
@@ -45,7 +34,7 @@ def test_serve_prints_ready_serves_and_stops_on_signal(tmp_path: Path, sig: sign
     command = [sys.executable, "-m", "fakeserver.cli", "serve", "--workspace", str(tmp_path / "kits")]
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
-        ready = json.loads(_read_line(proc, 30))
+        ready = json.loads(read_line(proc, 30))
         assert ready["event"] == "ready"
         assert ready["host"] == "127.0.0.1" and ready["admin_port"] > 0
         assert sorted(ready["startup_kits"]) == sorted(USERS)
@@ -168,7 +157,7 @@ def _start_serve(workspace: Path) -> tuple[subprocess.Popen, dict]:
     command = [sys.executable, "-m", "fakeserver.cli", "serve", "--workspace", str(workspace)]
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
-        return proc, json.loads(_read_line(proc, 30))
+        return proc, json.loads(read_line(proc, 30))
     except BaseException:
         proc.kill()
         proc.communicate()
@@ -237,7 +226,7 @@ def test_demo_stops_cleanly_when_the_reader_goes_away_mid_run() -> None:
     command = [sys.executable, "-m", "fakeserver.cli", "demo"]
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
-        assert _read_line(proc, 60).startswith("fake FLARE admin server")
+        assert read_line(proc, 60).startswith("fake FLARE admin server")
         assert proc.stdout is not None
         proc.stdout.close()
         err = proc.stderr.read() if proc.stderr else ""

@@ -4,22 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import selectors
 import signal
 import subprocess
 import sys
 from pathlib import Path
 
 from flare_api import new_secure_session
-
-
-def _read_line(proc: subprocess.Popen, timeout: float) -> str:
-    assert proc.stdout is not None
-    with selectors.DefaultSelector() as selector:
-        selector.register(proc.stdout, selectors.EVENT_READ)
-        if not selector.select(timeout):
-            raise AssertionError(f"no output within {timeout} s")
-    return proc.stdout.readline()
+from tests.helpers import read_line
 
 
 def test_serve_logs_and_records_every_request(tmp_path: Path) -> None:
@@ -29,7 +20,7 @@ def test_serve_logs_and_records_every_request(tmp_path: Path) -> None:
     command += ["--log-requests", "--record", str(record)]
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
-        ready = json.loads(_read_line(proc, 30))
+        ready = json.loads(read_line(proc, 30))
         kit = ready["startup_kits"]["lead@nvidia.com"]
         with new_secure_session("lead@nvidia.com", kit, timeout=10.0) as session:
             session.list_jobs()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import selectors
 import shutil
 import signal
 import socket
@@ -18,6 +17,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from tests.helpers import read_line
 
 if os.environ.get("FLARE_HARNESS_LOAD") != "1":
     pytest.skip("load tests run in their own process: tox -e load", allow_module_level=True)
@@ -36,12 +37,7 @@ def _free_port() -> int:
 
 
 def _ready_line(proc: subprocess.Popen, timeout: float) -> dict:
-    assert proc.stdout is not None
-    with selectors.DefaultSelector() as selector:
-        selector.register(proc.stdout, selectors.EVENT_READ)
-        if not selector.select(timeout):
-            raise AssertionError(f"flare-harness serve printed nothing within {timeout} s")
-    return json.loads(proc.stdout.readline())
+    return json.loads(read_line(proc, timeout))
 
 
 def _locust() -> list[str]:
