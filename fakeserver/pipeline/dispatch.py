@@ -13,6 +13,7 @@ from flare_api.wire import (
     Document,
     ItemType,
     ProtocolViolation,
+    collector_paused,
     join_request_text,
     parse_document,
     split_command_line,
@@ -72,7 +73,7 @@ class Dispatcher:
             return
         request = Request(self.state, self.registry, line, args, token, peer, specs[0])
         try:
-            with self.state.lock:
+            with self.state.lock, collector_paused():  # a long reply is thousands of acyclic containers
                 self._run(request, reply)
         except Refusal as refusal:
             reply.refuse(refusal)

@@ -213,3 +213,25 @@ def test_set_timeout_is_runtime_state_restored_by_reset(flare: FakeFlareServer) 
     assert flare.admin_timeout == default + 7
     flare.reset()
     assert flare.admin_timeout == default
+
+
+def test_a_handler_runs_with_the_collector_paused(harness: Harness) -> None:
+    """A long reply (10,000 list_jobs rows) is built without a full collection walking the job store."""
+    import gc
+
+    seen: list[bool] = []
+
+    def handle_gc(request: Request, reply: Reply) -> None:
+        seen.append(gc.isenabled())
+        reply.string("ok")
+
+    harness.registry.register(CommandSpec("t", "gc_probe", "probe", "gc_probe", handle_gc))
+    was = gc.isenabled()
+    gc.enable()
+    try:
+        harness.send("gc_probe", harness.token("a@nvidia.com", "nvidia", "project_admin"))
+        assert seen == [False]
+        assert gc.isenabled()
+    finally:
+        if not was:
+            gc.disable()
