@@ -96,3 +96,14 @@ def read_line(proc: subprocess.Popen, timeout: float) -> str:
         if not selector.select(timeout):
             raise AssertionError(f"{proc.args!r} printed nothing within {timeout} s")
     return proc.stdout.readline()
+
+
+@contextmanager
+def reaped(proc: subprocess.Popen) -> Iterator[subprocess.Popen]:
+    """Kill ``proc`` on the way out if it is still running, so a failed assertion leaves no server behind."""
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

@@ -25,7 +25,7 @@ from fakeserver.cli import (
 from fakeserver.demo import run_demo
 from fakeserver.workspace_lock import LOCK_NAME
 from flare_api import new_secure_session
-from tests.helpers import USERS, read_line
+from tests.helpers import USERS, read_line, reaped
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
@@ -33,7 +33,7 @@ def test_serve_prints_ready_serves_and_stops_on_signal(tmp_path: Path, sig: sign
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     command = [sys.executable, "-m", "fakeserver.cli", "serve", "--workspace", str(tmp_path / "kits")]
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    try:
+    with reaped(proc):
         ready = json.loads(read_line(proc, 30))
         assert ready["event"] == "ready"
         assert ready["host"] == "127.0.0.1" and ready["admin_port"] > 0
@@ -44,10 +44,6 @@ def test_serve_prints_ready_serves_and_stops_on_signal(tmp_path: Path, sig: sign
             assert session.get_system_info().server_info.status == "stopped"
         proc.send_signal(sig)
         out, err = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
     assert proc.returncode == 0, err
     assert json.loads(out.strip().splitlines()[-1]) == {"event": "stopped", "unexpected_errors": 0}
 
@@ -167,7 +163,7 @@ def _start_serve(workspace: Path) -> tuple[subprocess.Popen, dict]:
 def test_a_running_serve_owns_its_workspace(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     workspace = tmp_path / "kits"
     proc, ready = _start_serve(workspace)
-    try:
+    with reaped(proc):
         assert (workspace / LOCK_NAME).read_text().strip() == str(proc.pid)
         kit_before = (Path(ready["startup_kits"]["lead@nvidia.com"]) / "startup" / "client.crt").read_bytes()
         for command in ("provision", "serve", "demo"):
@@ -181,10 +177,6 @@ def test_a_running_serve_owns_its_workspace(tmp_path: Path, capsys: pytest.Captu
         assert kit_after == kit_before
         proc.send_signal(signal.SIGTERM)
         proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
     assert proc.returncode == 0
     assert not (workspace / LOCK_NAME).exists()
     assert main(["provision", "--workspace", str(workspace)]) == 0
@@ -197,15 +189,11 @@ def test_a_stale_lock_of_a_dead_process_is_taken_over(tmp_path: Path, capsys: py
     (workspace / LOCK_NAME).write_text(dead.stdout)
     assert main(["provision", "--workspace", str(workspace)]) == 0
     proc, ready = _start_serve(workspace)
-    try:
+    with reaped(proc):
         assert ready["event"] == "ready"
         assert (workspace / LOCK_NAME).read_text().strip() == str(proc.pid)
         proc.send_signal(signal.SIGINT)
         proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
     assert proc.returncode == 0 and not (workspace / LOCK_NAME).exists()
 
 
@@ -225,16 +213,12 @@ def test_demo_stops_cleanly_when_the_reader_goes_away_mid_run() -> None:
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     command = [sys.executable, "-m", "fakeserver.cli", "demo"]
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    try:
+    with reaped(proc):
         assert read_line(proc, 60).startswith("fake FLARE admin server")
         assert proc.stdout is not None
         proc.stdout.close()
         err = proc.stderr.read() if proc.stderr else ""
         proc.wait(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
     assert proc.returncode == 0
     assert err == ""
 

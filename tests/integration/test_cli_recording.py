@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from flare_api import new_secure_session
-from tests.helpers import read_line
+from tests.helpers import read_line, reaped
 
 
 def test_serve_logs_and_records_every_request(tmp_path: Path) -> None:
@@ -19,17 +19,13 @@ def test_serve_logs_and_records_every_request(tmp_path: Path) -> None:
     command = [sys.executable, "-m", "fakeserver.cli", "serve", "--workspace", str(tmp_path / "kits")]
     command += ["--log-requests", "--record", str(record)]
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    try:
+    with reaped(proc):
         ready = json.loads(read_line(proc, 30))
         kit = ready["startup_kits"]["lead@nvidia.com"]
         with new_secure_session("lead@nvidia.com", kit, timeout=10.0) as session:
             session.list_jobs()
         proc.send_signal(signal.SIGTERM)
         _out, err = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
     assert proc.returncode == 0, err
     logged = [line for line in err.splitlines() if line.startswith("[t=")]
     assert len(logged) == 3

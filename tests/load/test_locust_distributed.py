@@ -14,11 +14,12 @@ import signal
 import socket
 import subprocess
 import sys
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import read_line
+from tests.helpers import read_line, reaped
 
 if os.environ.get("FLARE_HARNESS_LOAD") != "1":
     pytest.skip("load tests run in their own process: tox -e load", allow_module_level=True)
@@ -82,10 +83,9 @@ def test_master_and_two_workers_against_flare_harness_serve(tmp_path: Path) -> N
         serve.send_signal(signal.SIGTERM)
         serve_out, serve_err = serve.communicate(timeout=30)
     finally:
-        for proc in [*procs, serve]:
-            if proc.poll() is None:
-                proc.kill()
-                proc.communicate()
+        with ExitStack() as stack:
+            for proc in [*procs, serve]:
+                stack.enter_context(reaped(proc))
     assert master.returncode == 0, master_log[-3000:]
     assert worker_codes == [0, 0]
     assert "2 workers connected" in master_log or "(2 total workers)" in master_log, master_log[-3000:]
