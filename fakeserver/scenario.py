@@ -15,6 +15,7 @@ from typing import Any, Optional, Union
 
 from .model.job_script import JobScript, RunStatus
 from .model.jobs import JobRecord, JobStore
+from .model.resources import SiteResources
 from .model.sites import SiteState
 from .model.state import ServerState
 
@@ -180,6 +181,25 @@ class Sites:
         if name != "server":
             self._state.sites.get(name)
         return workspaces.target(name)
+
+    def resources(self, name: str) -> dict[str, Any]:
+        """The site's resource manager and its free units now (what running jobs hold is not free)."""
+        with self._state.lock:
+            self._state.sync()
+            self._state.sites.get(name)
+            pool = self._state.jobs.resources
+            assert pool is not None
+            spec = pool.spec(name)
+            return {"manager": type(spec).__name__, **pool.report(name)}
+
+    def set_resources(self, name: str, resources: SiteResources) -> None:
+        """Give a site a new resource manager (``GPUResources`` or ``ListResources``), all units free."""
+        with self._state.lock:
+            self._state.sync()
+            self._state.sites.get(name)
+            pool = self._state.jobs.resources
+            assert pool is not None
+            pool.set_spec(name, resources)
 
     def get(self, name: str) -> SiteState:
         with self._state.lock:

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, Union
 
 from .job_script import LEGAL_TRANSITIONS, JobScript, Phase, RunStatus
+from .resources import ResourcePool
 
 #: ``JobMetaKey`` values the fake writes.
 CLONED_META_KEYS = (
@@ -206,6 +207,12 @@ class JobStore:
         self._scripts_by_name: dict[str, JobScript] = {}
         self._next_scripts: deque[JobScript] = deque()
         self._seq = 0
+        #: The sites' resource managers (FLARE's client-side ``check_resources``); None: no resource check.
+        self.resources: Optional[ResourcePool] = None
+        #: Called after every scheduling attempt with its result text, or with None when FLARE's scheduler
+        #: raised (the KeyError of a ``resource_spec`` that omits a deployed site, see :meth:`_check_resources`).
+        self.on_schedule: list[Callable[[JobRecord, Optional[str], float], None]] = []
+        self._reservations: dict[str, dict[str, str]] = {}
 
     # ------------------------------------------------------------------ scripting (test API)
     def script(self, script: JobScript, *, name: Optional[str] = None) -> None:
@@ -263,6 +270,9 @@ class JobStore:
         self._next_scripts.clear()
         self.default_script = self.base_script
         self._seq = 0
+        self._reservations.clear()
+        if self.resources is not None:
+            self.resources.reset()
         return old
 
     # ------------------------------------------------------------------ store
@@ -546,6 +556,8 @@ class JobStore:
         for hook in self.on_transition:
             hook(record, old, new, when)
         if new.finished:
+            if self.resources is not None:
+                self.resources.free(record.job_id)
             record.finished_at = when
             record.in_runner = False
             self._live.pop(record.job_id, None)
@@ -586,10 +598,22 @@ class JobStore:
         count = schedule_count(record.meta)
         if count >= self.max_schedule_count:
             exceeded = f"exceeded max schedule count {self.max_schedule_count}"
+            for hook in self.on_schedule:
+                hook(record, exceeded, when)
             record.meta.update(self._attempt_fields(record, exceeded, when))
             self._set_status(record, RunStatus.FINISHED_CANT_SCHEDULE, when)
             return
-        blocked, reason, sites_to_app = self._try_job(record, online)
+        try:
+            blocked, reason, sites_to_app = self._try_job(record, online, when)
+        except _SchedulerCrash:
+            # FLARE logs "error scheduling job" and leaves the meta alone: no history, no count, tried
+            # again on the next tick.
+            for crash_hook in self.on_schedule:
+                crash_hook(record, None, when)
+            record.next_attempt = when + self.scheduler_tick
+            return
+        for hook in self.on_schedule:
+            hook(record, reason or "scheduled", when)
         if reason is None:
             self._dispatch(record, sites_to_app, when)
             return
@@ -616,7 +640,9 @@ class JobStore:
             "schedule_history": history,
         }
 
-    def _try_job(self, record: JobRecord, online: list[str]) -> tuple[bool, Optional[str], dict[str, str]]:
+    def _try_job(
+        self, record: JobRecord, online: list[str], when: float
+    ) -> tuple[bool, Optional[str], dict[str, str]]:
         """FLARE's ``_try_job``: (blocked, reason or None, site -> app)."""
         deploy_map = record.meta.get("deploy_map")
         if not deploy_map or not isinstance(deploy_map, dict):
@@ -646,10 +672,47 @@ class JobStore:
         if record.script.outcome is RunStatus.FINISHED_CANT_SCHEDULE:
             ok = 0
             return False, f"not enough sites have enough resources (ok sites {ok} < min sites {max(wanted, 1)}", {}
+        if self.resources is not None:
+            reason, applicable = self._check_resources(record, applicable, min_sites, when)
+            if reason is not None:
+                return False, reason, {}
         return False, None, {s: sites_to_app[s] for s in [SERVER_SITE, *applicable] if s in sites_to_app}
+
+    def _check_resources(
+        self, record: JobRecord, applicable: list[str], min_sites: int, when: float
+    ) -> tuple[Optional[str], list[str]]:
+        """FLARE 2.3.12's resource part of ``_try_job``: (reason or None, the sites with enough resources).
+
+        Reason texts are FLARE's, its missing ")" included. When the job fails and a site that passed is
+        not in ``resource_spec``, FLARE's ``cancel_client_resources`` raises KeyError: :class:`_SchedulerCrash`.
+        """
+        assert self.resources is not None
+        spec = record.meta.get("resource_spec") or {}
+        spec = spec if isinstance(spec, dict) else {}
+        results = {site: self.resources.check(site, spec.get(site, {}), when) for site in applicable}
+        ok_sites = [site for site, (enough, _token) in results.items() if enough]
+        required = [s for s in record.meta.get("mandatory_clients") or [] if s not in ok_sites]
+        reason = None
+        if len(ok_sites) < min_sites:
+            reason = f"not enough sites have enough resources (ok sites {len(ok_sites)} < min sites {min_sites}"
+        elif required:
+            reason = f"required sites: {required} don't have enough resources"
+        if reason is None:
+            self._reservations[record.job_id] = {site: results[site][1] for site in ok_sites}
+            return None, ok_sites
+        if any(site not in spec for site in ok_sites):
+            # FLARE's reservations leak here and expire after 30 s (its auto-clean).
+            raise _SchedulerCrash(record.job_id)
+        for _enough, token in results.values():
+            self.resources.cancel(token)
+        return reason, ok_sites
 
     def _dispatch(self, record: JobRecord, sites_to_app: dict[str, str], when: float) -> None:
         schedule = self._attempt_fields(record, "scheduled", when)
+        tokens = self._reservations.pop(record.job_id, {})
+        if self.resources is not None and record.script.outcome is RunStatus.FAILED_TO_RUN:
+            for token in tokens.values():
+                self.resources.cancel(token)
         record.sites = [s for s in sites_to_app if s != SERVER_SITE]
         record.site_apps = dict(sites_to_app)
         record.app_name = sites_to_app.get(SERVER_SITE, "")
@@ -659,6 +722,8 @@ class JobStore:
             self._set_status(record, RunStatus.FAILED_TO_RUN, when)
             record.meta["job_deploy_detail"] = [f"{SERVER_SITE}: {record.script.failure}"]
             return
+        if self.resources is not None:
+            self.resources.allocate(record.job_id, tokens)
         self._set_status(record, RunStatus.DISPATCHED, when)
         record.meta.update({"job_deploy_detail": [f"{site}: OK" for site in sites_to_app], **schedule})
         self._enter_phase(record, when)
@@ -764,6 +829,10 @@ class JobStore:
                 raise JobStoreError(f"job {job_id} finished as {record.status.value} before reaching {target.value}")
             self.step(job_id)
         return record
+
+
+class _SchedulerCrash(Exception):
+    """FLARE's scheduler raised while trying this job (caught and logged by its ``schedule_job``)."""
 
 
 def _as_int(value: object) -> int:

@@ -6,8 +6,10 @@ the sites and the workspaces can hold a project without importing any cryptograp
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Iterable
+from dataclasses import dataclass, field
+from typing import Iterable, Optional
+
+from .resources import GPUResources, ListResources, SiteResources
 
 ROLES = ("project_admin", "org_admin", "lead", "member")
 _MAX_NAME_LEN = 64  # RFC 5280 upper bound for commonName and organizationName
@@ -36,10 +38,12 @@ class AdminUser:
 
 @dataclass(frozen=True)
 class Site:
-    """A federated-learning client site known to the project."""
+    """A federated-learning client site known to the project; ``resources`` is its resource manager
+    (None: the provisioned default, a ``GPUResourceManager`` with no GPUs)."""
 
     name: str
     org: str
+    resources: Optional[SiteResources] = field(default=None, hash=False)
 
 
 DEFAULT_SITES: tuple[Site, ...] = (Site("site-1", "nvidia"), Site("site-2", "other"))
@@ -169,6 +173,9 @@ def validate_project(project: Project) -> None:
         if clash is not None:
             raise ProvisionError(f"duplicate name: {label} clashes with {clash}")
         seen[name.casefold()] = label
+    for site in project.sites:
+        if site.resources is not None and not isinstance(site.resources, (GPUResources, ListResources)):
+            raise ProvisionError(f"resources of site {site.name!r} must be GPUResources or ListResources")
     for user in project.admins:
         _check_email(user.name)
         if user.role not in ROLES:

@@ -23,9 +23,10 @@ from .jobs import JobRecord, JobStore
 from .policy import Policy
 from .project import Project
 from .results import build_workspace
+from .resources import ResourcePool
 from .sessions import DEFAULT_IDLE_TIMEOUT, SessionStore
 from .sites import DEFAULT_HEARTBEAT_INTERVAL, SiteRegistry
-from .workspaces import JobLogWriter, Workspaces
+from .workspaces import SERVER_TARGET, JobLogWriter, Workspaces, log_time
 
 #: At most this many unexpected errors are kept (the oldest are dropped; ``errors_dropped`` counts them).
 MAX_ERROR_RECORDS = 100
@@ -144,6 +145,8 @@ class ServerState:
             self.clock, self.rng, lambda: [site.name for site in self.sites.connected()], max_jobs=self.config.max_jobs
         )
         self.jobs.on_finish.append(self._save_workspace)
+        self.jobs.resources = ResourcePool({s.name: s.resources for s in project.sites if s.resources is not None})
+        self.jobs.on_schedule.append(self._log_schedule)
         self.jobs.on_fault.append(lambda record, exc: self.record_error(f"<replay of job {record.job_id}>", exc))
         self.workspaces: Optional[Workspaces] = None
         #: Set by ``shutdown server|all``: the server behaves as gone (connections cut) until ``reset()``.
@@ -199,6 +202,18 @@ class ServerState:
         self.jobs.abandon_unfinished()
         self.start_time = self.clock.time()
         self.config.admin_timeout = self._default_admin_timeout
+
+    def _log_schedule(self, record: JobRecord, result: Optional[str], when: float) -> None:
+        """The server log line of FLARE's ``DefaultJobScheduler`` for one attempt (None: it raised)."""
+        if self.workspaces is None:
+            return
+        prefix = f"{log_time(when)} - DefaultJobScheduler - "
+        ident = f"[identity={self.project.server_name}, run=?]: "
+        if result is None:
+            line = f"{prefix}ERROR - {ident}error scheduling job"
+        else:
+            line = f"{prefix}INFO - {ident}Try to schedule job {record.job_id}, get result: ({result})."
+        self.workspaces.append(SERVER_TARGET, line)
 
     @staticmethod
     def _save_workspace(record: JobRecord) -> None:
