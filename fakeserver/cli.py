@@ -21,6 +21,7 @@ from typing import Callable, Optional
 
 from .model.project import ProvisionError, check_host
 from .provision import DEFAULT_PROJECT, provision
+from .scenario_file import Scenario, ScenarioError, apply_scenario, drive_clock, load_scenario, server_options
 from .server import FakeFlareServer
 from .workspace_lock import WorkspaceBusy, WorkspaceLock, check_free
 
@@ -102,6 +103,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--log-requests", action="store_true", help="print one line per request to stderr")
     serve.add_argument(
         "--record", metavar="FILE", default=None, help="append every request and reply to FILE as JSON lines"
+    )
+    serve.add_argument(
+        "--scenario", metavar="FILE", default=None, help="script the federation from a YAML/TOML/JSON file (docs/scenario.md)"
     )
 
     prov = sub.add_parser(
@@ -190,7 +194,14 @@ def _make_workspace(workspace: Path) -> None:
 
 # ----------------------------------------------------------------------------- commands
 def serve(
-    workspace: str, host: str, port: int, seed: int, *, log_requests: bool = False, record: Optional[str] = None
+    workspace: str,
+    host: str,
+    port: int,
+    seed: int,
+    *,
+    log_requests: bool = False,
+    record: Optional[str] = None,
+    scenario: Optional[str] = None,
 ) -> int:
     """Run the server in the foreground; print one ``ready`` JSON line once it accepts connections.
 
@@ -198,6 +209,7 @@ def serve(
     request and reply to that file as JSON lines (see ``CallLog.record_to``).
     """
     root = Path(workspace)
+    loaded = _load_scenario(scenario) if scenario is not None else None
     check_endpoint(host, check_port_range(port))
     check_workspace(root)
     if record is not None:
@@ -209,12 +221,27 @@ def serve(
     except WorkspaceBusy as exc:  # another serve won the race since check_workspace
         raise CliError(EXIT_WORKSPACE_BUSY, str(exc)) from None
     try:
-        return _serve_locked(root, host, port, seed, log_requests, record)
+        return _serve_locked(root, host, port, seed, log_requests, record, loaded)
     finally:
         lock.release()
 
 
-def _serve_locked(root: Path, host: str, port: int, seed: int, log_requests: bool, record: Optional[str]) -> int:
+def _load_scenario(path: str) -> Scenario:
+    try:
+        return load_scenario(path)
+    except ScenarioError as exc:
+        raise CliError(EXIT_USAGE, f"--scenario {exc}") from None
+
+
+def _serve_locked(
+    root: Path,
+    host: str,
+    port: int,
+    seed: int,
+    log_requests: bool,
+    record: Optional[str],
+    scenario: Optional[Scenario] = None,
+) -> int:
     stop = threading.Event()
 
     def on_signal(signum: int, frame: Optional[FrameType]) -> None:
@@ -222,11 +249,15 @@ def _serve_locked(root: Path, host: str, port: int, seed: int, log_requests: boo
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        server = FakeFlareServer(workspace=root, host=host, port=port, seed=seed)
+        options = server_options(scenario) if scenario is not None else {}
+        server = FakeFlareServer(workspace=root, host=host, port=port, seed=seed, **options)
         try:
             server.start()
         except OSError as exc:  # the port was taken between the check and the bind
             raise _bind_error(host, port, exc) from None
+        if scenario is not None:
+            apply_scenario(server, scenario)
+            drive_clock(server.clock, scenario.clock, stop, sys.stdin, sys.stdout)
         try:
             if log_requests:
                 server.calls.subscribe(lambda call, exchange: print(call, file=sys.stderr, flush=True))
@@ -287,7 +318,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = _parser().parse_args(argv)
     commands: dict[str, Callable[[], int]] = {
         "serve": lambda: serve(
-            args.workspace, args.host, args.port, args.seed, log_requests=args.log_requests, record=args.record
+            args.workspace,
+            args.host,
+            args.port,
+            args.seed,
+            log_requests=args.log_requests,
+            record=args.record,
+            scenario=args.scenario,
         ),
         "provision": lambda: provision_command(args.workspace),
         "demo": lambda: demo_command(args.workspace),

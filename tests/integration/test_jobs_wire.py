@@ -792,7 +792,7 @@ def test_clone_job_success(flare: FakeFlareServer, flare_session: Session, tmp_p
     lead = "lead@nvidia.com"
     folder = write_job(
         tmp_path, "src", deploy_map={"app": ["server", "site-1", "site-2"]}, min_clients=2,
-        mandatory_clients=["site-1"], custom_key={"a": 1}, resource_spec={"site-1": {"gpu": 1}},
+        mandatory_clients=["site-1"], custom_key={"a": 1}, resource_spec={"site-1": {}},
     )  # fmt: skip
     source = submit(flare, login(flare, lead), folder, lead)
     flare.jobs.run_to_completion(source)
