@@ -105,7 +105,10 @@ def _parser() -> argparse.ArgumentParser:
         "--record", metavar="FILE", default=None, help="append every request and reply to FILE as JSON lines"
     )
     serve.add_argument(
-        "--scenario", metavar="FILE", default=None, help="script the federation from a YAML/TOML/JSON file (docs/scenario.md)"
+        "--scenario",
+        metavar="FILE",
+        default=None,
+        help="script the federation from a YAML/TOML/JSON file (docs/scenario.md)",
     )
 
     prov = sub.add_parser(

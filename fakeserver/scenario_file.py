@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Optional, TextIO
 
 from .model.job_script import JobScript, Phase, parse_outcome
-from .model.project import DEFAULT_ADMINS, DEFAULT_SITES, AdminUser, ProvisionError, Project, Site, validate_project
+from .model.project import DEFAULT_ADMINS, DEFAULT_SITES, AdminUser, Project, ProvisionError, Site, validate_project
 from .model.resources import GPUResources, ListResources, SiteResources
 
 SCHEMA_NAME = "scenario.schema.json"
@@ -154,7 +154,10 @@ def _script(path: Path, where: str, value: dict[str, Any]) -> JobScript:
 
 
 def _project(path: Path, value: dict[str, Any]) -> Project:
-    sites = tuple(Site(s["name"], s["org"], _resources(s["resources"]) if "resources" in s else None) for s in value.get("sites", []))
+    sites = tuple(
+        Site(s["name"], s["org"], _resources(s["resources"]) if "resources" in s else None)
+        for s in value.get("sites", [])
+    )
     admins = tuple(AdminUser(u["name"], u["org"], u["role"]) for u in value.get("users", []))
     options: dict[str, Any] = {k: value[k] for k in ("name", "server_name", "server_org") if k in value}
     project = Project(sites=sites or DEFAULT_SITES, admins=admins or DEFAULT_ADMINS, **options)
@@ -179,10 +182,14 @@ def _build(path: Path, data: dict[str, Any]) -> Scenario:
     jobs = data.get("jobs", {})
     default = _script(path, "jobs.default", jobs["default"]) if "default" in jobs else None
     scripts = {name: _script(path, f"jobs.by_name.{name}", v) for name, v in jobs.get("by_name", {}).items()}
-    faults = tuple(FaultSpec(f["kind"], f.get("command"), f.get("times", 1), f.get("seconds", 0.0)) for f in data.get("faults", []))
+    faults = tuple(
+        FaultSpec(f["kind"], f.get("command"), f.get("times", 1), f.get("seconds", 0.0)) for f in data.get("faults", [])
+    )
     for index, fault in enumerate(faults):
         if fault.times == 0:
-            raise ScenarioError(f"{path}: faults[{index}].times: must not be 0 (a count, or negative for every request)")
+            raise ScenarioError(
+                f"{path}: faults[{index}].times: must not be 0 (a count, or negative for every request)"
+            )
         if fault.kind in ("delay", "no_end") and fault.seconds <= 0:
             raise ScenarioError(f"{path}: faults[{index}].seconds: a {fault.kind} fault needs seconds > 0")
         if fault.kind == "tls_abort" and fault.command is not None:
@@ -218,18 +225,18 @@ def apply_scenario(server: Any, scenario: Scenario) -> None:
         server.inject_fault(fault.kind, command=fault.command, times=fault.times, seconds=fault.seconds)
 
 
-def drive_clock(clock: Any, spec: ClockSpec, stop: threading.Event, stdin: TextIO, out: TextIO) -> Optional[threading.Thread]:
+def drive_clock(
+    clock: Any, spec: ClockSpec, stop: threading.Event, stdin: TextIO, out: TextIO
+) -> Optional[threading.Thread]:
     """Move a virtual clock: ``auto`` at ``speed`` virtual seconds per wall second, or ``manual`` by stdin
     lines ``advance SECONDS`` (each answered with a JSON ``clock`` line on ``out``). None for a real clock."""
     if spec.mode != "virtual":
         return None
     if spec.advance == "auto":
-        target = _auto_advance
-        args: tuple[Any, ...] = (clock, spec.speed, stop)
+        thread = threading.Thread(target=_auto_advance, args=(clock, spec.speed, stop), daemon=True)
     else:
-        target = _stdin_advance
-        args = (clock, stop, stdin, out)
-    thread = threading.Thread(target=target, args=args, name="scenario-clock", daemon=True)
+        thread = threading.Thread(target=_stdin_advance, args=(clock, stop, stdin, out), daemon=True)
+    thread.name = "scenario-clock"
     thread.start()
     return thread
 

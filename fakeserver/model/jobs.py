@@ -640,9 +640,7 @@ class JobStore:
             "schedule_history": history,
         }
 
-    def _try_job(
-        self, record: JobRecord, online: list[str], when: float
-    ) -> tuple[bool, Optional[str], dict[str, str]]:
+    def _try_job(self, record: JobRecord, online: list[str], when: float) -> tuple[bool, Optional[str], dict[str, str]]:
         """FLARE's ``_try_job``: (blocked, reason or None, site -> app)."""
         deploy_map = record.meta.get("deploy_map")
         if not deploy_map or not isinstance(deploy_map, dict):

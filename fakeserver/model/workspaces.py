@@ -125,7 +125,9 @@ class Workspaces:
             self._lay_out(self.site(site.name), site.name, CLIENT_STARTUP_FILES, {"fed_client.json": client_config})
             if site.resources is not None:
                 # What an operator configures from resources.json.default: the site's resource manager.
-                (self.site(site.name) / "local" / "resources.json").write_text(_json_text(site.resources.resources_json()))
+                (self.site(site.name) / "local" / "resources.json").write_text(
+                    _json_text(site.resources.resources_json())
+                )
 
     def _lay_out(self, folder: Path, name: str, startup_files: tuple[str, ...], configs: dict[str, dict]) -> None:
         startup = folder / "startup"

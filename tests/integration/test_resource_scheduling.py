@@ -85,9 +85,7 @@ def test_required_site_without_resources_and_max_schedule_count(tmp_path) -> Non
     clock = VirtualClock()
     with FakeFlareServer(PROJECT, tmp_path / "ws", clock=clock) as server:
         with new_secure_session("admin@nvidia.com", server.startup_kit(), clock=clock) as session:
-            folder = write_job(
-                tmp_path, "req", min_clients=1, mandatory_clients=["site-1"], resource_spec=_spec(5, 1)
-            )
+            folder = write_job(tmp_path, "req", min_clients=1, mandatory_clients=["site-1"], resource_spec=_spec(5, 1))
             job_id = session.submit_job(str(folder))
             clock.advance(1)
             meta = session.get_job_meta(job_id)

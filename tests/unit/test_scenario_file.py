@@ -120,5 +120,5 @@ def test_unparsable_files(tmp_path: Path, name: str, text: str, message: str) ->
 
 
 def test_a_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(ScenarioError, match="nope.yaml: cannot be read: No such file or directory"):
+    with pytest.raises(ScenarioError, match=r"nope\.yaml: cannot be read: No such file or directory"):
         load_scenario(tmp_path / "nope.yaml")
