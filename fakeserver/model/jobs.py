@@ -213,6 +213,11 @@ class JobStore:
         #: raised (the KeyError of a ``resource_spec`` that omits a deployed site, see :meth:`_check_resources`).
         self.on_schedule: list[Callable[[JobRecord, Optional[str], float], None]] = []
         self._reservations: dict[str, dict[str, str]] = {}
+        #: Jobs whose last attempt raised in FLARE's scheduler: the raise ends that tick's pass, so no job
+        #: submitted after one of them is tried while it keeps raising (seen on a real 2.3.12 server).
+        self._crashing: dict[str, JobRecord] = {}
+        #: The site of the latest such raise (FLARE's ``KeyError: '<site>'``), for the log.
+        self.crash_site = ""
 
     # ------------------------------------------------------------------ scripting (test API)
     def script(self, script: JobScript, *, name: Optional[str] = None) -> None:
@@ -271,6 +276,7 @@ class JobStore:
         self.default_script = self.base_script
         self._seq = 0
         self._reservations.clear()
+        self._crashing.clear()
         if self.resources is not None:
             self.resources.reset()
         return old
@@ -585,6 +591,9 @@ class JobStore:
             record.next_attempt = None
             return
         online = self._connected_sites()
+        if self._behind_a_crash(record):
+            record.next_attempt = when + self.scheduler_tick
+            return
         if self.active_count() >= self.max_jobs or not online:
             # FLARE skips the job without a history entry: no free slot, or (2.3.12) no site registered.
             record.waiting = True
@@ -594,7 +603,17 @@ class JobStore:
         self._try_to_schedule(record, online, when)
         self._wake_waiting(when)  # a slot this job did not take goes to the next one in line
 
+    def _behind_a_crash(self, record: JobRecord) -> bool:
+        """Whether a job submitted earlier still makes FLARE's scheduler raise before it gets to this one."""
+        for job_id, other in list(self._crashing.items()):
+            if self._live.get(job_id) is not other or other.status is not RunStatus.SUBMITTED:
+                del self._crashing[job_id]  # finished, aborted or deleted: the pass gets further again
+            elif other.seq < record.seq:
+                return True
+        return False
+
     def _try_to_schedule(self, record: JobRecord, online: list[str], when: float) -> None:
+        self._crashing.pop(record.job_id, None)
         count = schedule_count(record.meta)
         if count >= self.max_schedule_count:
             exceeded = f"exceeded max schedule count {self.max_schedule_count}"
@@ -605,12 +624,14 @@ class JobStore:
             return
         try:
             blocked, reason, sites_to_app = self._try_job(record, online, when)
-        except _SchedulerCrash:
+        except _SchedulerCrash as crash:
+            self.crash_site = crash.site
             # FLARE logs "error scheduling job" and leaves the meta alone: no history, no count, tried
             # again on the next tick.
             for crash_hook in self.on_schedule:
                 crash_hook(record, None, when)
             record.next_attempt = when + self.scheduler_tick
+            self._crashing[record.job_id] = record
             return
         for hook in self.on_schedule:
             hook(record, reason or "scheduled", when)
@@ -698,9 +719,10 @@ class JobStore:
         if reason is None:
             self._reservations[record.job_id] = {site: results[site][1] for site in ok_sites}
             return None, ok_sites
-        if any(site not in spec for site in ok_sites):
-            # FLARE's reservations leak here and expire after 30 s (its auto-clean).
-            raise _SchedulerCrash(record.job_id)
+        for site, (_enough, token) in results.items():
+            if token and site not in spec:
+                # FLARE's reservations leak here and expire after 30 s (its auto-clean).
+                raise _SchedulerCrash(site)
         for _enough, token in results.values():
             self.resources.cancel(token)
         return reason, ok_sites
@@ -831,6 +853,10 @@ class JobStore:
 
 class _SchedulerCrash(Exception):
     """FLARE's scheduler raised while trying this job (caught and logged by its ``schedule_job``)."""
+
+    def __init__(self, site: str) -> None:
+        super().__init__(site)
+        self.site = site
 
 
 def _as_int(value: object) -> int:

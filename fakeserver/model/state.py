@@ -92,6 +92,22 @@ class AuditRecord:
         return f"[E:{self.event_id}][T:{when}][U:{self.user}][A:{self.command}]"
 
 
+#: The traceback a real 2.3.12 server logs when ``resource_spec`` omits a site that passed the check.
+SCHEDULER_KEYERROR_TRACE = """Traceback (most recent call last):
+  File "{nvflare}/app_common/job_schedulers/job_scheduler.py", line 253, in schedule_job
+    ready_job, dispatch_info = self._do_schedule_job(job_candidates, fl_ctx, failed_jobs, blocked_jobs)
+  File "{nvflare}/app_common/job_schedulers/job_scheduler.py", line 325, in _do_schedule_job
+    rc, sites_dispatch_info, result = self._try_job(job, ctx)
+  File "{nvflare}/app_common/job_schedulers/job_scheduler.py", line 191, in _try_job
+    self._cancel_resources(
+  File "{nvflare}/app_common/job_schedulers/job_scheduler.py", line 96, in _cancel_resources
+    engine.cancel_client_resources(resource_check_results, resource_reqs)
+  File "{nvflare}/private/fed/server/server_engine.py", line 774, in cancel_client_resources
+    resource_requirements = resource_reqs[site_name]
+KeyError: '{site}'
+""".replace("{nvflare}", "/usr/local/lib/python3.10/site-packages/nvflare")
+
+
 @dataclass
 class ServerConfig:
     """Knobs a test may turn; ``reset()`` keeps them."""
@@ -204,16 +220,14 @@ class ServerState:
         self.config.admin_timeout = self._default_admin_timeout
 
     def _log_schedule(self, record: JobRecord, result: Optional[str], when: float) -> None:
-        """The server log line of FLARE's ``DefaultJobScheduler`` for one attempt (None: it raised)."""
-        if self.workspaces is None:
+        """What FLARE 2.3.12's scheduler writes to the server log for an attempt: nothing for a normal one
+        (its INFO line does not reach log.txt on a real server), the error and traceback when it raised."""
+        if self.workspaces is None or result is not None:
             return
-        prefix = f"{log_time(when)} - DefaultJobScheduler - "
-        ident = f"[identity={self.project.server_name}, run=?]: "
-        if result is None:
-            line = f"{prefix}ERROR - {ident}error scheduling job"
-        else:
-            line = f"{prefix}INFO - {ident}Try to schedule job {record.job_id}, get result: ({result})."
-        self.workspaces.append(SERVER_TARGET, line)
+        stamp = log_time(when)
+        head = f"{stamp} - DefaultJobScheduler - ERROR - "
+        self.workspaces.append(SERVER_TARGET, f"{head}[identity={self.project.name}, run=?]: error scheduling job")
+        self.workspaces.append(SERVER_TARGET, head + SCHEDULER_KEYERROR_TRACE.format(site=self.jobs.crash_site))
 
     @staticmethod
     def _save_workspace(record: JobRecord) -> None:
