@@ -18,6 +18,7 @@ RESERVATION_EXPIRY = 30.0
 _GPU_PATH = "nvflare.app_common.resource_managers.gpu_resource_manager.GPUResourceManager"
 _LIST_PATH = "nvflare.app_common.resource_managers.list_resource_manager.ListResourceManager"
 _GPU_CONSUMER = "nvflare.app_common.resource_consumers.gpu_resource_consumer.GPUResourceConsumer"
+_LIST_CONSUMER = "nvflare.app_common.resource_consumers.list_resource_consumer.ListResourceConsumer"
 
 
 @dataclass(frozen=True)
@@ -63,9 +64,15 @@ class ListResources:
         object.__setattr__(self, "resources", fixed)
 
     def resources_json(self) -> dict[str, Any]:
-        """The site's ``local/resources.json`` with a ``ListResourceManager``."""
+        """The site's ``local/resources.json`` with a ``ListResourceManager`` and its consumer (without a
+        ``resource_consumer`` a real 2.3.12 site fails every job that gets units: FAILED_TO_RUN, observed)."""
         args = {"resources": {name: list(units) for name, units in self.resources.items()}}
-        return _resources_json([{"id": "resource_manager", "path": _LIST_PATH, "args": args}])
+        return _resources_json(
+            [
+                {"id": "resource_manager", "path": _LIST_PATH, "args": args},
+                {"id": "resource_consumer", "path": _LIST_CONSUMER, "args": {}},
+            ]
+        )
 
 
 SiteResources = Union[GPUResources, ListResources]

@@ -220,13 +220,17 @@ class ServerState:
         self.config.admin_timeout = self._default_admin_timeout
 
     def _log_schedule(self, record: JobRecord, result: Optional[str], when: float) -> None:
-        """What FLARE 2.3.12's scheduler writes to the server log for an attempt: nothing for a normal one
-        (its INFO line does not reach log.txt on a real server), the error and traceback when it raised."""
-        if self.workspaces is None or result is not None:
+        """The server log lines of FLARE 2.3.12's scheduler for one attempt (``result`` None: it raised)."""
+        if self.workspaces is None:
             return
-        stamp = log_time(when)
-        head = f"{stamp} - DefaultJobScheduler - ERROR - "
-        self.workspaces.append(SERVER_TARGET, f"{head}[identity={self.project.name}, run=?]: error scheduling job")
+        level = "INFO" if result is not None else "ERROR"
+        head = f"{log_time(when)} - DefaultJobScheduler - {level} - "
+        ident = f"[identity={self.project.name}, run=?]: "
+        if result is not None:
+            text = f"Try to schedule job {record.job_id}, get result: ({result})."
+            self.workspaces.append(SERVER_TARGET, head + ident + text)
+            return
+        self.workspaces.append(SERVER_TARGET, f"{head}{ident}error scheduling job")
         self.workspaces.append(SERVER_TARGET, head + SCHEDULER_KEYERROR_TRACE.format(site=self.jobs.crash_site))
 
     @staticmethod
