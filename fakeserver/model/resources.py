@@ -147,6 +147,7 @@ class ResourcePool:
     """Every site's resource manager, the open reservations and what each job holds."""
 
     def __init__(self, specs: Mapping[str, SiteResources]) -> None:
+        self._base = dict(specs)
         self._specs = dict(specs)
         self._managers: dict[str, _Manager] = {}
         #: token -> (site, reserved units, expiry time)
@@ -156,7 +157,8 @@ class ResourcePool:
         self.reset()
 
     def reset(self) -> None:
-        """All units free again, no reservation, no job holding anything."""
+        """The project's resources again (undoing :meth:`set_spec`), all free, nothing reserved or held."""
+        self._specs = dict(self._base)
         self._managers = {name: _Manager(spec) for name, spec in self._specs.items()}
         self._reserved.clear()
         self._held.clear()

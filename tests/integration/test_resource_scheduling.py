@@ -59,6 +59,8 @@ def test_unsatisfiable_job_stays_submitted_with_flare_reasons_then_runs_when_res
             assert session.get_job_status(job_id) == "FINISHED:COMPLETED"
             assert server.sites.resources("site-2")["resources"] == {"gpu": [0, 1]}
             assert server.sites.resources("site-1")["gpus"][0]["memory"] == 16.0
+        server.reset()
+        assert server.sites.resources("site-1") == {"manager": "GPUResources", "gpus": [{"gpu_id": 0, "memory": 16.0}]}
         server.raise_errors()
 
 
