@@ -20,6 +20,7 @@ from types import FrameType
 from typing import Callable, Optional
 
 from .model.project import ProvisionError, check_host
+from .protocol.versions import FlareVersion
 from .provision import DEFAULT_PROJECT, provision
 from .scenario_file import Scenario, ScenarioError, apply_scenario, drive_clock, load_scenario, server_options
 from .server import FakeFlareServer
@@ -100,6 +101,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="IPv4 address to listen on (default: 127.0.0.1)")
     serve.add_argument("--port", type=int, default=0, help="admin port (default: 0, any free port)")
     serve.add_argument("--seed", type=int, default=0, help="seed of job ids and tokens (default: 0)")
+    serve.add_argument(
+        "--flare-version",
+        default="2.3",
+        choices=[v.value for v in FlareVersion],
+        help="the FLARE series to emulate (default: 2.3)",
+    )
     serve.add_argument("--log-requests", action="store_true", help="print one line per request to stderr")
     serve.add_argument(
         "--record", metavar="FILE", default=None, help="append every request and reply to FILE as JSON lines"
@@ -205,6 +212,7 @@ def serve(
     log_requests: bool = False,
     record: Optional[str] = None,
     scenario: Optional[str] = None,
+    flare_version: str = "2.3",
 ) -> int:
     """Run the server in the foreground; print one ``ready`` JSON line once it accepts connections.
 
@@ -224,7 +232,7 @@ def serve(
     except WorkspaceBusy as exc:  # another serve won the race since check_workspace
         raise CliError(EXIT_WORKSPACE_BUSY, str(exc)) from None
     try:
-        return _serve_locked(root, host, port, seed, log_requests, record, loaded)
+        return _serve_locked(root, host, port, seed, log_requests, record, loaded, flare_version)
     finally:
         lock.release()
 
@@ -244,6 +252,7 @@ def _serve_locked(
     log_requests: bool,
     record: Optional[str],
     scenario: Optional[Scenario] = None,
+    flare_version: str = "2.3",
 ) -> int:
     stop = threading.Event()
 
@@ -253,7 +262,9 @@ def _serve_locked(
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         options = server_options(scenario) if scenario is not None else {}
-        server = FakeFlareServer(workspace=root, host=host, port=port, seed=seed, **options)
+        server = FakeFlareServer(
+            workspace=root, host=host, port=port, seed=seed, flare_version=flare_version, **options
+        )
         try:
             server.start()
         except OSError as exc:  # the port was taken between the check and the bind
@@ -328,6 +339,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             log_requests=args.log_requests,
             record=args.record,
             scenario=args.scenario,
+            flare_version=args.flare_version,
         ),
         "provision": lambda: provision_command(args.workspace),
         "demo": lambda: demo_command(args.workspace),

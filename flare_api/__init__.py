@@ -37,6 +37,7 @@ from .errors import (
     JobTimeout,
     NoClientsAvailable,
     NoConnection,
+    NoReply,
     OverseerError,
     ProtocolError,
     SessionClosed,
@@ -50,6 +51,7 @@ from .errors import NoClientsAvailableError as NoClientsAvailableError  # compat
 from .monitor import basic_cb_with_print
 from .session import Session, new_insecure_session, new_secure_session
 from .types import ClientInfo, JobInfo, MonitorReturnCode, ServerInfo, SystemInfo, TargetType
+from .versions import FlareVersion
 
 __version__ = "0.1.0"
 
@@ -65,6 +67,7 @@ __all__ = [
     "ConnectionLost",
     "EmptyReply",
     "FlareError",
+    "FlareVersion",
     "InternalError",
     "InvalidArgumentError",
     "InvalidClient",
@@ -80,6 +83,7 @@ __all__ = [
     "MonitorReturnCode",
     "NoClientsAvailable",
     "NoConnection",
+    "NoReply",
     "OverseerError",
     "ProtocolError",
     "RealClock",

@@ -38,6 +38,7 @@ __all__ = [
     "NoClientsAvailable",
     "NoClientsAvailableError",
     "NoConnection",
+    "NoReply",
     "OverseerError",
     "ProtocolError",
     "SessionClosed",
@@ -133,6 +134,10 @@ class ClientsStillRunning(FlareError):
     """Clients must be shut down first (FLARE 2.4 name)."""
 
 
+class NoReply(FlareError):
+    """A site did not answer the command (FLARE 2.5 name; 2.4 servers send the status, 2.4 clients do not map it)."""
+
+
 class InvalidTarget(FlareError, ValueError):
     """The target type or a client name is not valid (FLARE 2.4 name)."""
 
@@ -210,11 +215,15 @@ def reply_details(reply: Optional[Document]) -> str:
     return "; ".join(text for text in texts if text)
 
 
-def raise_for_reply(command: str, reply: Optional[Document], *, enforce_meta: bool = True) -> Document:
-    """Map a reply to FLARE's exception for it, or return the reply (FLARE 2.3.12 ``_do_command`` order).
+def raise_for_reply(
+    command: str, reply: Optional[Document], *, enforce_meta: bool = True, flare_version: Optional[str] = None
+) -> Document:
+    """Map a reply to FLARE's exception for it, or return the reply (FLARE's ``_do_command`` order).
 
     Meta status first, then the client-side status of the items, then (if ``enforce_meta``) a reply
     without meta is an error, because every command the FLARE API relies on carries meta.
+    ``flare_version`` (``"2.4"``, ``"2.5"``, ``"2.6"``) selects that series' status map; None or
+    ``"2.3"`` keeps 2.3.12's.
     """
     if reply is None:
         raise InvalidReply(f"server did not respond to '{command}' (the reply held no document)")
@@ -223,8 +232,12 @@ def raise_for_reply(command: str, reply: Optional[Document], *, enforce_meta: bo
         status = meta.get(MetaKey.STATUS)
         info = meta.get(MetaKey.INFO, "")
         if status == MetaStatus.ERROR and info == "session_inactive":
-            raise _session_inactive(f"server internal error ({status}): {info}", reply)
-        _raise_for_meta_status(command, status, info)
+            prefix = "error" if _socket_era(flare_version) else f"server internal error ({status})"
+            raise _session_inactive(f"{prefix}: {info}", reply)
+        if _socket_era(flare_version):
+            _raise_for_meta_status_24(command, meta.get(MetaKey.STATUS, MetaStatus.OK), info, flare_version)
+        else:
+            _raise_for_meta_status(command, status, info)
     api_status = classify_reply(reply)
     if api_status is ApiStatus.SUCCESS:
         if enforce_meta and not meta:
@@ -256,6 +269,40 @@ def _raise_for_meta_status(command: str, status: object, info: object) -> None:
     if status == MetaStatus.JOB_RUNNING:
         raise JobNotDone(f"job {info} is still running")
     raise InternalError(f"server internal error ({status}): {info}")
+
+
+def _socket_era(flare_version: Optional[str]) -> bool:
+    return flare_version is not None and flare_version != "2.3"
+
+
+# nvflare 2.4.2/2.5.2/2.6.3 fuel/flare_api/flare_api.py ``_do_command``: status -> (class, message format).
+_STATUS_24: dict[str, tuple[type[FlareError], str]] = {
+    "invalid_job_def": (InvalidJobDefinition, "invalid job definition: {info}"),
+    "not_authorized": (AuthorizationError, "user not authorized for the action '{command}: {info}'"),
+    "not_authenticated": (AuthenticationError, "user not authenticated: {info}"),
+    "syntax_error": (InternalError, "syntax error: {info}"),
+    "invalid_job_id": (JobNotFound, "no such job: {info}"),
+    "job_running": (JobNotDone, "job {info} is still running"),
+    "job_not_running": (JobNotRunning, "job {info} is not running"),
+    "clients_running": (ClientsStillRunningError, "one or more clients are still running"),
+    "no_clients": (NoClientsAvailableError, "no clients available"),
+    "internal_error": (InternalError, "server internal error: {info}"),
+    "invalid_target": (InvalidTargetError, "{info}"),
+    "error": (InternalError, "error: {info}"),
+}
+
+
+def _raise_for_meta_status_24(command: str, status: object, info: object, flare_version: Optional[str]) -> None:
+    """2.4+ order: an absent status counts as ok; ``no_reply`` maps to ``NoReply`` only from 2.5 on."""
+    if status == MetaStatus.OK:
+        return
+    if status == "no_reply" and flare_version in ("2.5", "2.6"):
+        raise NoReply(str(info))
+    mapped = _STATUS_24.get(status) if isinstance(status, str) else None
+    if mapped is None:
+        raise InternalError(f"{status}: {info}")
+    cls, text = mapped
+    raise cls(text.format(command=command, info=info))
 
 
 _IDLE_TIMEOUT = re.compile(r"timed out after (\d+(?:\.\d+)?) seconds")

@@ -36,6 +36,7 @@ from .startup_kit import StartupKit, load_startup_kit
 from .system_commands import SystemCommands
 from .transport import RequestTransport, Transport, client_ssl_context
 from .types import ApiStatus, ClientInfo, JobInfo, ServerInfo, SystemInfo
+from .versions import FlareVersion, detect_flare_version
 from .wire import Document, ItemType, MetaKey, join_command_line, split_command_line
 
 __all__ = ["Session", "new_insecure_session", "new_secure_session"]
@@ -96,6 +97,7 @@ class Session(JobCommands, SystemCommands, ShellCommands, InfoCommands):
         self._transport: RequestTransport = transport
         self._token: Optional[str] = None
         self._commands: Optional[CommandTable] = None
+        self._flare_version: Optional[FlareVersion] = None
         self._closed = False
         self._lock = threading.Lock()
 
@@ -123,6 +125,13 @@ class Session(JobCommands, SystemCommands, ShellCommands, InfoCommands):
         if self._commands is None:
             raise SessionClosed("the session is not logged in; call try_connect(timeout) first")
         return self._commands
+
+    @property
+    def flare_version(self) -> FlareVersion:
+        """The server's FLARE series, read from its command table at login (it picks transfers and errors)."""
+        if self._flare_version is None:
+            raise SessionClosed("the session is not logged in; call try_connect(timeout) first")
+        return self._flare_version
 
     def is_ready(self) -> bool:
         """True once logged in and the command list is known (FLARE's ``api.is_ready()``)."""
@@ -190,6 +199,7 @@ class Session(JobCommands, SystemCommands, ShellCommands, InfoCommands):
         with self._lock:
             self._token = token
             self._commands = table
+            self._flare_version = detect_flare_version(table)
 
     def close(self) -> None:
         """Close locally; like FLARE, nothing is sent (the server session lives until its idle timeout)."""
@@ -242,7 +252,8 @@ class Session(JobCommands, SystemCommands, ShellCommands, InfoCommands):
         self._trace(line, reply)
         if reply is not None and reply.first(ItemType.SHUTDOWN) is not None:
             self._closed = True
-        return raise_for_reply(label or line, reply, enforce_meta=enforce_meta)
+        version = self._flare_version.value if self._flare_version is not None else None
+        return raise_for_reply(label or line, reply, enforce_meta=enforce_meta, flare_version=version)
 
     def _command(self, *args: str, enforce_meta: bool = True) -> Document:
         return self._do_command(join_command_line(list(args)), enforce_meta=enforce_meta)

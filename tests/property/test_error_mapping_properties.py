@@ -131,6 +131,44 @@ def flare_do_command(command: str, text: Optional[str], enforce_meta: bool = Tru
     return {**doc, "meta": meta, "status": api_status}
 
 
+# nvflare 2.4.2 / 2.5.2 / 2.6.3 ``fuel/flare_api/flare_api.py`` ``_do_command``: the meta checks (status
+# defaults to ok; 2.5 adds ``NO_REPLY``); the APIStatus checks after them are 2.3.12's.
+_META_24: dict[str, tuple[str, str]] = {
+    "invalid_job_def": ("InvalidJobDefinition", "invalid job definition: {info}"),
+    "not_authorized": ("AuthorizationError", "user not authorized for the action '{command}: {info}'"),
+    "not_authenticated": ("AuthenticationError", "user not authenticated: {info}"),
+    "syntax_error": ("InternalError", "syntax error: {info}"),
+    "invalid_job_id": ("JobNotFound", "no such job: {info}"),
+    "job_running": ("JobNotDone", "job {info} is still running"),
+    "job_not_running": ("JobNotRunning", "job {info} is not running"),
+    "clients_running": ("ClientsStillRunning", "one or more clients are still running"),
+    "no_clients": ("NoClientsAvailable", "no clients available"),
+    "internal_error": ("InternalError", "server internal error: {info}"),
+    "invalid_target": ("InvalidTarget", "{info}"),
+}
+
+
+def flare24_do_command(command: str, text: str, enforce_meta: bool, version: str) -> Union[dict, Raised]:
+    """``Session._do_command`` of the 2.4-2.6 series on one valid document."""
+    doc = flare_validate_proto(text)
+    assert doc is not None
+    meta = doc.get("meta")
+    if meta:
+        if not isinstance(meta, dict):
+            return ("InternalError", f"meta must be dict but got {type(meta)}")
+        status, info = meta.get("status", "ok"), meta.get("info", "")
+        if version != "2.4" and status == "no_reply":
+            return ("NoReply", str(info))
+        for value, (name, message) in _META_24.items():
+            if status == value:
+                return (name, message.format(command=command, info=info))
+        if status != "ok":
+            return ("InternalError", f"{status}: {info}")
+    # the APIStatus half is 2.3.12's: run that model with the meta's status already passed
+    passed = {**doc, "meta": {**meta, "status": "ok"}} if meta else doc
+    return flare_do_command(command, json.dumps(passed), enforce_meta)
+
+
 def flare_method(method: str, text: Optional[str]) -> Union[JSON, Raised]:
     """A ``Session`` method of FLARE 2.3.12 on this reply: its return value, or what it raises."""
     command = {
@@ -171,6 +209,11 @@ FLARE_CLASSES: dict[str, type] = {
     "SessionClosed": ours.SessionClosed,
     "ConnectionError": ConnectionError,
     "RuntimeError": RuntimeError,
+    "JobNotRunning": ours.JobNotRunning,
+    "ClientsStillRunning": ours.ClientsStillRunning,
+    "NoClientsAvailable": ours.NoClientsAvailable,
+    "InvalidTarget": ours.InvalidTarget,
+    "NoReply": ours.NoReply,
 }
 
 
@@ -220,6 +263,8 @@ def valid_items_any_data(draw: st.DrawFn) -> dict:
 
 META_STATUSES = ["ok", "syntax_error", "not_authorized", "error", "internal_error", "invalid_job_def"]
 META_STATUSES += ["invalid_job_id", "job_running", "OK", "", "unknown"]
+META_STATUSES += ["job_not_running", "clients_running", "no_clients", "invalid_target", "not_authenticated"]
+META_STATUSES += ["no_reply", "no_jobs", "no_job_compoents"]
 
 
 @st.composite
@@ -283,6 +328,31 @@ def test_raise_for_reply_equals_flare_do_command(doc: dict, enforce_meta: bool, 
         assert_same_raise(expected, value)
     else:
         event("FLARE returns")
+        assert kind == "return", f"FLARE returns, we raised {value!r}"
+        assert isinstance(value, Document) and [i.to_json() for i in value.items] == expected["data"]
+
+
+@given(
+    doc=valid_documents(),
+    enforce_meta=st.booleans(),
+    command=st.sampled_from(["list_jobs", "report_env site-1"]),
+    version=st.sampled_from(["2.4", "2.5", "2.6"]),
+)
+def test_raise_for_reply_equals_the_socket_era_do_command(
+    doc: dict, enforce_meta: bool, command: str, version: str
+) -> None:
+    """With the server's series given, ``raise_for_reply`` returns or raises as that series' ``_do_command``."""
+    text = json.dumps(doc)
+    expected = flare24_do_command(command, text, enforce_meta, version)
+    reply = parse_reply(text + "\x03", "stub")
+    kind, value = our_outcome(lambda: raise_for_reply(command, reply, enforce_meta=enforce_meta, flare_version=version))
+    note(f"FLARE {version}: {expected!r}; ours: {kind} {value!r}")
+    if isinstance(expected, tuple):
+        event(f"FLARE {version} raises {expected[0]}")
+        assert kind == "raise", f"FLARE raises {expected}, we returned"
+        assert_same_raise(expected, value)
+    else:
+        event(f"FLARE {version} returns")
         assert kind == "return", f"FLARE returns, we raised {value!r}"
         assert isinstance(value, Document) and [i.to_json() for i in value.items] == expected["data"]
 

@@ -477,9 +477,7 @@ class LoginMachine(RuleBasedStateMachine):
         now = self.clock.time()
         assert now == self.model.now
         server_live = {
-            s.token: (s.user_name, s.org, s.role)
-            for s in self.server.sessions.all()
-            if s.idle <= IDLE_TIMEOUT
+            s.token: (s.user_name, s.org, s.role) for s in self.server.sessions.all() if s.idle <= IDLE_TIMEOUT
         }
         model_live = {t: (i.cn, i.org, i.role) for t, (i, _) in list(self.model.sessions.items()) if self.model.live(t)}
         assert server_live == model_live
