@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "real_flare"))
-from compare import (  # noqa: E402  (the 2.3 script: its lines and normalizer)
+from compare import (  # the 2.3 script: its lines and normalizer
     LINES,
     LINES_AFTER_ABORT,
     VALUE_BLIND,

@@ -255,3 +255,15 @@ def test_console_session(api: Any, server: FakeFlareServer) -> None:
     assert "Engine status: stopped" in result.stdout
     assert "Registered clients: 2 " in result.stdout
     assert "no cmd handler found" not in result.stdout  # every CLIENTCMD of the table is one this client knows
+
+
+@pytest.mark.parametrize("version", ["2.4", "2.5", "2.6"])
+def test_release_data_is_the_real_servers_table(version: str) -> None:
+    """versions.py against the `_commands` table a real deployment of that version answered (captures/)."""
+    from tests.contract.versions import RELEASES
+
+    release = RELEASES[version]
+    capture = Path(__file__).parents[2] / "scripts" / "real_flare_socket" / "captures" / f"real-{release.wheel}.json"
+    rows = [json.loads(row) for row in json.loads(capture.read_text())["_commands rows"]]
+    assert {row[1] for row in rows if row[0] != "SCOPE"} == release.commands
+    assert [row[5] for row in rows if row[1] == "submit_job"] == [release.submit_clientcmd]

@@ -22,10 +22,47 @@ class FlareRelease:
 
 
 _COMMON = frozenset(
-    """cells conns list_pools msg_stats peers process_info route show_comm_config show_config_vars show_pool speed
-    stress url_use reset_errors show_errors show_stats abort_job clone_job delete_job download_job download_job_file
-    get_job_meta list_jobs submit_job cat grep head ls pwd tail report_env report_resources sys_info admin_check_status
-    check_status remove_client restart show_scopes shutdown""".split()
+    [
+        "cells",
+        "conns",
+        "list_pools",
+        "msg_stats",
+        "peers",
+        "process_info",
+        "route",
+        "show_comm_config",
+        "show_config_vars",
+        "show_pool",
+        "speed",
+        "stress",
+        "url_use",
+        "reset_errors",
+        "show_errors",
+        "show_stats",
+        "abort_job",
+        "clone_job",
+        "delete_job",
+        "download_job",
+        "download_job_file",
+        "get_job_meta",
+        "list_jobs",
+        "submit_job",
+        "cat",
+        "grep",
+        "head",
+        "ls",
+        "pwd",
+        "tail",
+        "report_env",
+        "report_resources",
+        "sys_info",
+        "admin_check_status",
+        "check_status",
+        "remove_client",
+        "restart",
+        "show_scopes",
+        "shutdown",
+    ]
 )
 _TARGET_EXCEPTIONS = ("JobNotRunning", "NoClientsAvailable", "ClientsStillRunning", "InvalidTarget")
 _BAD_DEPLOY_MAP = "invalid job definition: deploy_map is empty for job empty_deploy"
@@ -51,7 +88,8 @@ RELEASES: dict[str, FlareRelease] = {
         "2.6",
         "2.6.3",
         "file_transfer.push_folder",
-        _COMMON | {"app_command", "dead", "configure_job_log", "configure_site_log", "list_job", "download_job_components"},
+        _COMMON
+        | {"app_command", "dead", "configure_job_log", "configure_site_log", "list_job", "download_job_components"},
         (*_TARGET_EXCEPTIONS, "NoReply"),
         _BAD_DEPLOY_MAP,
     ),
