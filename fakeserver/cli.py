@@ -20,6 +20,7 @@ from types import FrameType
 from typing import Callable, Optional
 
 from .model.project import ProvisionError, check_host
+from .protocol.versions import FlareVersion
 from .provision import DEFAULT_PROJECT, provision
 from .server import FakeFlareServer
 from .workspace_lock import WorkspaceBusy, WorkspaceLock, check_free
@@ -99,6 +100,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="IPv4 address to listen on (default: 127.0.0.1)")
     serve.add_argument("--port", type=int, default=0, help="admin port (default: 0, any free port)")
     serve.add_argument("--seed", type=int, default=0, help="seed of job ids and tokens (default: 0)")
+    serve.add_argument(
+        "--flare-version",
+        default="2.3",
+        choices=[v.value for v in FlareVersion],
+        help="the FLARE series to emulate (default: 2.3)",
+    )
     serve.add_argument("--log-requests", action="store_true", help="print one line per request to stderr")
     serve.add_argument(
         "--record", metavar="FILE", default=None, help="append every request and reply to FILE as JSON lines"
@@ -190,7 +197,14 @@ def _make_workspace(workspace: Path) -> None:
 
 # ----------------------------------------------------------------------------- commands
 def serve(
-    workspace: str, host: str, port: int, seed: int, *, log_requests: bool = False, record: Optional[str] = None
+    workspace: str,
+    host: str,
+    port: int,
+    seed: int,
+    *,
+    log_requests: bool = False,
+    record: Optional[str] = None,
+    flare_version: str = "2.3",
 ) -> int:
     """Run the server in the foreground; print one ``ready`` JSON line once it accepts connections.
 
@@ -209,12 +223,14 @@ def serve(
     except WorkspaceBusy as exc:  # another serve won the race since check_workspace
         raise CliError(EXIT_WORKSPACE_BUSY, str(exc)) from None
     try:
-        return _serve_locked(root, host, port, seed, log_requests, record)
+        return _serve_locked(root, host, port, seed, log_requests, record, flare_version)
     finally:
         lock.release()
 
 
-def _serve_locked(root: Path, host: str, port: int, seed: int, log_requests: bool, record: Optional[str]) -> int:
+def _serve_locked(
+    root: Path, host: str, port: int, seed: int, log_requests: bool, record: Optional[str], flare_version: str = "2.3"
+) -> int:
     stop = threading.Event()
 
     def on_signal(signum: int, frame: Optional[FrameType]) -> None:
@@ -222,7 +238,7 @@ def _serve_locked(root: Path, host: str, port: int, seed: int, log_requests: boo
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        server = FakeFlareServer(workspace=root, host=host, port=port, seed=seed)
+        server = FakeFlareServer(workspace=root, host=host, port=port, seed=seed, flare_version=flare_version)
         try:
             server.start()
         except OSError as exc:  # the port was taken between the check and the bind
@@ -287,7 +303,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = _parser().parse_args(argv)
     commands: dict[str, Callable[[], int]] = {
         "serve": lambda: serve(
-            args.workspace, args.host, args.port, args.seed, log_requests=args.log_requests, record=args.record
+            args.workspace,
+            args.host,
+            args.port,
+            args.seed,
+            log_requests=args.log_requests,
+            record=args.record,
+            flare_version=args.flare_version,
         ),
         "provision": lambda: provision_command(args.workspace),
         "demo": lambda: demo_command(args.workspace),

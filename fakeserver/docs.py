@@ -14,6 +14,7 @@ from typing import Optional
 
 from .commands import build_registry
 from .pipeline.authorization import describe
+from .protocol.versions import FlareVersion
 
 #: ``(scope, name)`` of every command a FLARE 2.3.12 server registers (reference appendix A, plus the
 #: hidden session commands, ``_commands`` and 2.3.12's ``sys.dead``).
@@ -96,7 +97,49 @@ def render() -> str:
         lines += ["Commands the fake has that FLARE 2.3.12 does not:", ""]
         lines += [f"- `{s.scope}.{s.name}`: {s.description}" for s in extras]
         lines.append("")
+    lines += _version_section()
     return "\n".join(lines)
+
+
+def _row_key(row: Sequence[Optional[str]]) -> tuple[Optional[str], Optional[str]]:
+    return row[0], row[1]
+
+
+def _version_section() -> list[str]:
+    """How each FLARE series' ``_commands`` table differs from the previous one, as the fake serves it."""
+    lines = [
+        "## Rows per FLARE version",
+        "",
+        "`FakeFlareServer(flare_version=...)` / `flare-harness serve --flare-version` choose the series. Each table",
+        "below lists the `_commands` rows that series adds, removes or changes relative to the previous one (only",
+        "commands the fake implements; `tests/unit/test_flare_versions.py` names the real rows still missing).",
+        "",
+    ]
+    previous = {_row_key(r): r for r in build_registry(FlareVersion.V2_3).commands_table()[1:]}
+    lines.append(f"- 2.3: {len(previous)} rows (the table above).")
+    for version in list(FlareVersion)[1:]:
+        rows = {_row_key(r): r for r in build_registry(version).commands_table()[1:]}
+        lines += ["", f"### {version.value} (as {version.newest_patch}): {len(rows)} rows", ""]
+        lines += ["| change | scope | command | what |", "|---|---|---|---|"]
+        for key in sorted(previous.keys() | rows.keys(), key=lambda k: (k[0] or "", k[1] or "")):
+            old, new = previous.get(key), rows.get(key)
+            if old == new:
+                continue
+            if old is None or new is None:
+                kind, what = ("added", new[2]) if new is not None else ("removed", "")  # type: ignore[index]
+            else:
+                kind = "changed"
+                what = "; ".join(
+                    f"{COLUMNS[i]}: `{(n or '').splitlines()[0]}`" for i, (o, n) in enumerate(zip(old, new)) if o != n
+                ).replace("|", "\\|")
+            lines.append(f"| {kind} | `{key[0]}` | `{key[1]}` | {what} |")
+        previous = rows
+    lines.append("")
+    return lines
+
+
+#: Column names of a ``_commands`` row, for the per-version changes.
+COLUMNS = ("scope", "command", "description", "usage", "confirm", "client command", "visible")
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

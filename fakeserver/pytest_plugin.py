@@ -33,6 +33,7 @@ import pytest
 
 from flare_api import FlareError, Session, VirtualClock, new_secure_session
 
+from .protocol.versions import FlareVersion
 from .server import FakeFlareServer
 
 DEFAULT_USER = "admin@nvidia.com"
@@ -69,6 +70,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="how fake-server sessions connect: in_process (default: no sockets, virtual clock, code under "
         "test intercepted) or tls (real mutual TLS and clock)",
     )
+    group.addoption(
+        "--flare-version",
+        action="store",
+        default=None,
+        choices=[v.value for v in FlareVersion],
+        help="the FLARE series the fake server emulates: 2.3 (default), 2.4, 2.5 or 2.6",
+    )
+    parser.addini("flare_version", "default FLARE series of the fake server (2.3, 2.4, 2.5, 2.6)", default="2.3")
     parser.addini(
         "flare_transport", "default transport of fake-server sessions: in_process or tls", default=DEFAULT_TRANSPORT
     )
@@ -135,6 +144,11 @@ def _redo_setup_without_kit(config: pytest.Config, args: list[str]) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "flare_user(name): log flare_session in as this user of the fake project")
+    config.addinivalue_line(
+        "markers",
+        "flare_version(version): the flare fixture of this test is a fake of this FLARE series (a "
+        "dedicated server when it differs from the session's)",
+    )
     config.addinivalue_line("markers", "fake_flare_only: needs the fake server; skipped with --flare-kit")
     config.addinivalue_line(
         "markers", "flare_in_process: sessions of this test talk to the fake server in-process (no sockets)"
@@ -185,12 +199,13 @@ def flare_server_options() -> dict[str, Any]:
 
 @pytest.fixture(scope="session")
 def flare_server(
-    flare_server_options: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest, flare_server_options: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[FakeFlareServer]:
     """One running fake server per test session (per xdist worker), provisioned in a temp folder."""
     options = dict(flare_server_options)
     options.setdefault("clock", VirtualClock())
     options.setdefault("workspace", tmp_path_factory.mktemp("flare-kits"))
+    options.setdefault("flare_version", configured_flare_version(request.config))
     server = FakeFlareServer(**options)
     server.start()
     try:
@@ -207,11 +222,39 @@ def flare(request: pytest.FixtureRequest) -> Iterator[FakeFlareServer]:
     """
     if _real_kit(request.config) is not None:
         pytest.skip("needs the fake FLARE server (running against a real deployment with --flare-kit)")
+    marker = request.node.get_closest_marker("flare_version")
+    wanted = FlareVersion.parse(marker.args[0]) if marker and marker.args else configured_flare_version(request.config)
+    if wanted is not FlareVersion.parse(
+        request.getfixturevalue("flare_server_options").get("flare_version", configured_flare_version(request.config))
+    ):
+        yield from _dedicated_server(request, wanted)
+        return
     server: FakeFlareServer = request.getfixturevalue("flare_server")
     server.reset()
     server.intercept = _in_process_default(request)
     yield server
     server.raise_errors()
+
+
+def configured_flare_version(config: pytest.Config) -> FlareVersion:
+    """The session's FLARE series: ``--flare-version``, else the ini ``flare_version`` (2.3)."""
+    return FlareVersion.parse(config.getoption("--flare-version", default=None) or config.getini("flare_version"))
+
+
+def _dedicated_server(request: pytest.FixtureRequest, version: FlareVersion) -> Iterator[FakeFlareServer]:
+    """A fake of another FLARE series for one test (a ``flare_version`` marker), with the session's options."""
+    options = dict(request.getfixturevalue("flare_server_options"))
+    options.setdefault("clock", VirtualClock())
+    options["workspace"] = request.getfixturevalue("tmp_path_factory").mktemp(f"flare-kits-{version.value}")
+    options["flare_version"] = version
+    server = FakeFlareServer(**options)
+    server.start()
+    try:
+        server.intercept = _in_process_default(request)
+        yield server
+        server.raise_errors()
+    finally:
+        server.stop()
 
 
 @pytest.fixture

@@ -29,6 +29,7 @@ from .model.state import AuditRecord, ServerConfig, ServerErrorRecord, ServerSta
 from .model.workspaces import Workspaces
 from .pipeline.dispatch import Dispatcher, PeerIdentity
 from .poc_kit import write_poc_admin_kit
+from .protocol.versions import DEFAULT_VERSION, FlareVersion
 from .provision import DEFAULT_PROJECT, Project, ProvisionedProject, provision
 from .scenario import Jobs, Sessions, Sites
 from .serving.calls import DEFAULT_CAPACITY, CallLog
@@ -94,6 +95,7 @@ class FakeFlareServer:
         max_pending: Optional[int] = None,
         intercept: bool = True,
         calls_capacity: int = DEFAULT_CAPACITY,
+        flare_version: Union[str, FlareVersion] = DEFAULT_VERSION,
     ) -> None:
         if request_timeout <= 0 or handshake_timeout <= 0:
             raise ValueError("request_timeout and handshake_timeout must be positive")
@@ -117,7 +119,9 @@ class FakeFlareServer:
         self._state = ServerState(self.project, Policy(policy or DEFAULT_POLICY), clock=clock, config=config)
         if default_script is not None:
             self._state.jobs.base_script = self._state.jobs.default_script = default_script
-        self._registry = build_registry()
+        #: The FLARE series this server emulates (``flare_version="2.3" | "2.4" | "2.5" | "2.6"``).
+        self.flare_version = FlareVersion.parse(flare_version)
+        self._registry = build_registry(self.flare_version)
         self._dispatcher = Dispatcher(self._registry, self._state)
         #: The armed faults (``inject_fault`` adds to them; ``faults.fired`` lists those that fired).
         self.faults = FaultPlan()

@@ -27,6 +27,7 @@ from ..pipeline.site_requests import ask_sites
 from ..pipeline.targets import CLIENT, SERVER, Targets
 from ..protocol import messages as msg
 from ..protocol.refusals import Refusal
+from ..protocol.versions import FlareVersion
 
 #: A site's reply body to one info command (the site's name given).
 SiteBody = Callable[[JobRecord, str], dict[str, Any]]
@@ -154,11 +155,14 @@ def specs() -> list[CommandSpec]:
     return [
         CommandSpec(scope, "show_stats", "show current system stats for an actively running job",
                     "show_stats job_id server|client", handle_show_stats, checks=INFO_CHECKS,
-                    authorization=Right("show_stats", job_submitter=True)),
+                    authorization=Right("show_stats", job_submitter=True),
+                    changes={FlareVersion.V2_4: {"usage": "show_stats job_id server|client [clients]"}}),
         CommandSpec(scope, "show_errors", "show latest errors in an actively running job",
                     "show_errors job_id server|client", handle_show_errors, checks=INFO_CHECKS,
-                    authorization=Right("show_errors", job_submitter=True)),
+                    authorization=Right("show_errors", job_submitter=True),
+                    changes={FlareVersion.V2_4: {"usage": "show_errors job_id server|client [clients]"}}),
         CommandSpec(scope, "reset_errors", "reset error stats for an actively running job",
                     "reset_errors", handle_reset_errors, checks=INFO_CHECKS,
-                    authorization=Right("reset_errors", job_submitter=True)),
+                    authorization=Right("reset_errors", job_submitter=True),
+                    changes={FlareVersion.V2_4: {"usage": "reset_errors job_id server|client [clients]"}}),
     ]  # fmt: skip

@@ -24,6 +24,7 @@ from ..pipeline.site_requests import ask_sites
 from ..pipeline.targets import CLIENT, SERVER, Targets
 from ..protocol import messages as msg
 from ..protocol.refusals import FlareCrash, Refusal
+from ..protocol.versions import FlareVersion
 
 
 def _ok(info: str = "", **extra: Any) -> dict[str, Any]:
@@ -364,7 +365,8 @@ def specs() -> list[CommandSpec]:
                     handle_delete_job, checks=_JOB_CHECKS, authorization=_own("delete_workspace"), confirm="auth",
                     enabled=False),
         CommandSpec(scope, "start_app", "start the FL app", "start_app job_id server|client|all",
-                    handle_start_app, checks=(JOB, JOB_TARGETS), authorization=_own("start_app")),
+                    handle_start_app, checks=(JOB, JOB_TARGETS), authorization=_own("start_app"),
+                    until=FlareVersion.V2_6),
         CommandSpec(scope, "list_jobs", "list submitted jobs",
                     "list_jobs [-n name_prefix] [-d] [-u] [-r] [-m num_of_jobs] [job_id_prefix]",
                     handle_list_jobs, authorization=Right("list_jobs"), args=(Param("options", _list_jobs_options),)),
@@ -375,7 +377,8 @@ def specs() -> list[CommandSpec]:
         CommandSpec(scope, "abort_job", "abort a job if it is running or dispatched", "abort_job job_id",
                     handle_abort_job, checks=_JOB_CHECKS, authorization=_own("abort_job"), confirm="yesno"),
         CommandSpec(scope, "abort_task", "abort the client current task execution", "abort_task job_id <client-name>",
-                    handle_abort_task, checks=(JOB_ID, client_targets(2)), authorization=Right("abort_task")),
+                    handle_abort_task, checks=(JOB_ID, client_targets(2)), authorization=Right("abort_task"),
+                    until=FlareVersion.V2_4),
         CommandSpec(scope, "clone_job", "clone a job with a new job_id", "clone_job job_id",
                     handle_clone_job, checks=_JOB_CHECKS, authorization=_own("clone_job")),
         CommandSpec(scope, "submit_job", "submit a job", "submit_job job_folder", handle_submit_job,

@@ -29,6 +29,7 @@ from ..pipeline.site_requests import SiteAnswer, ask_sites
 from ..pipeline.targets import CLIENT, SERVER, Targets
 from ..protocol import messages as msg
 from ..protocol.refusals import FlareCrash, Refusal
+from ..protocol.versions import FlareVersion
 
 
 # ------------------------------------------------------------------------------------ sys_info
@@ -185,6 +186,7 @@ def specs() -> list[CommandSpec]:
         CommandSpec(scope, "dead", "send dead client msg to SJ", "dead <client-name>", handle_dead,
                     authorization=PROJECT_ADMIN,
                     args=(arg_count(_dead_usage, at_least=3, at_most=3), word(1, "client"), word(2, "job_id")),
-                    visible=False),
+                    visible=False,  # absent in 2.4.x only
+                    changes={FlareVersion.V2_4: {"enabled": False}, FlareVersion.V2_5: {"enabled": True}}),
         *shell_specs,
     ]  # fmt: skip

@@ -36,6 +36,7 @@ from ..pipeline.site_requests import SiteAnswer, ask_sites
 from ..pipeline.targets import ALL, CLIENT, SERVER, Targets
 from ..protocol import messages as msg
 from ..protocol.refusals import FlareCrash, Refusal
+from ..protocol.versions import FlareVersion
 
 
 def _unchecked_target(request: Request, parsed: Parsed) -> Targets:
@@ -245,16 +246,20 @@ def specs() -> list[CommandSpec]:
                     handle_check_status, checks=(TARGETS,), authorization=server_operation("check_status")),
         CommandSpec(scope, "admin_check_status", "check status for shutdown system command", "admin_check_status",
                     handle_check_status, checks=(Param("targets", _unchecked_target),), authorization=PROJECT_ADMIN,
-                    visible=False),
+                    visible=False, changes={FlareVersion.V2_4: {"description": "check status for project admin",
+                                                                "usage": "admin_check_status server|client"}}),
         CommandSpec(scope, "remove_client", "remove a FL client", "remove_client <client-name>",
                     handle_remove_client, checks=(client_targets(1),), authorization=Right("remove_client"),
                     confirm="auth"),
         CommandSpec(scope, "shutdown", "shutdown the FL server/client", "shutdown server|client|all",
                     handle_shutdown, checks=(TARGETS,), authorization=server_operation("shutdown"), confirm="auth"),
         CommandSpec(scope, "restart", "restart the FL server/client", "restart server|client|all",
-                    handle_restart, checks=(TARGETS,), authorization=server_operation("restart"), confirm="auth"),
+                    handle_restart, checks=(TARGETS,), authorization=server_operation("restart"), confirm="auth",
+                    changes={FlareVersion.V2_4: {"description": "restart FL server and/or clients",
+                                                 "usage": "restart server|client|all [clients]"}}),
         CommandSpec(scope, "set_timeout", "set the admin commands timeout", "set_timeout seconds ",
-                    handle_set_timeout, authorization=Right("set_timeout"), args=(Param("seconds", _seconds),)),
+                    handle_set_timeout, authorization=Right("set_timeout"), args=(Param("seconds", _seconds),),
+                    until=FlareVersion.V2_4),
         CommandSpec(scope, "show_scopes", "show configured scope names on server/client",
                     "show_scopes server|client|all ...", handle_show_scopes, checks=(TARGETS,),
                     authorization=server_operation("show_scopes")),

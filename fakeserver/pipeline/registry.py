@@ -7,11 +7,12 @@ the arguments its handler receives (typed, validated, in FLARE's order) and who 
 from __future__ import annotations
 
 import inspect
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Callable, Optional
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable, Optional
 
 from ..protocol import messages as msg
+from ..protocol.versions import DEFAULT_VERSION, FlareVersion
 from .arguments import Param, Parsed
 from .authorization import Authorization
 
@@ -40,6 +41,26 @@ class CommandSpec:
     client_cmd: Optional[str] = None
     visible: bool = True
     enabled: bool = True
+    #: The first FLARE version that has the command, and the first that no longer has it.
+    since: FlareVersion = FlareVersion.V2_3
+    until: Optional[FlareVersion] = None
+    #: Field overrides from a version on (e.g. ``{FlareVersion.V2_4: {"usage": ...}}``), applied in order.
+    changes: Mapping[FlareVersion, Mapping[str, Any]] = field(default_factory=dict, hash=False, compare=False)
+
+    def at(self, version: FlareVersion) -> Optional[CommandSpec]:
+        """This command as ``version`` has it (its changes up to there applied), or None if it lacks it."""
+        if version < self.since or (self.until is not None and version >= self.until):
+            return None
+        overrides: dict[str, Any] = {}
+        for changed_in in sorted(self.changes, key=lambda v: v.key):
+            if changed_in <= version:
+                overrides.update(self.changes[changed_in])
+        if not overrides:
+            return self
+        unknown = set(overrides) - set(self.__dataclass_fields__) | ({"since", "until", "changes"} & set(overrides))
+        if unknown:
+            raise ValueError(f"command {self.full_name}: cannot change {sorted(unknown)} per version")
+        return replace(self, **overrides)
 
     @property
     def full_name(self) -> str:
@@ -81,12 +102,18 @@ def _check_handler(spec: CommandSpec) -> None:
 
 
 class CommandRegistry:
-    """Commands by bare and by scoped name. Disabled commands are kept for docs but never dispatched."""
+    """Commands by bare and by scoped name, as one FLARE version has them. Disabled commands are kept for
+    docs but never dispatched; commands the version lacks are not registered at all."""
 
-    def __init__(self) -> None:
+    def __init__(self, version: FlareVersion = DEFAULT_VERSION) -> None:
+        self.version = version
         self._specs: dict[str, CommandSpec] = {}
 
     def register(self, spec: CommandSpec) -> None:
+        versioned = spec.at(self.version)
+        if versioned is None:
+            return
+        spec = versioned
         if spec.confirm not in ("none", "yesno", "auth"):
             raise ValueError(f"command {spec.full_name}: confirm must be none, yesno or auth, got {spec.confirm!r}")
         if spec.full_name in self._specs:
