@@ -253,9 +253,10 @@ class JobStore:
         self._in_submit_order = True
         self._last_submit = float("-inf")
 
-    def reset(self) -> dict[str, JobRecord]:
-        """Forget every job; returns the old records so the caller may free them off the request path."""
-        old = self._jobs
+    def reset(self) -> list[object]:
+        """Forget every job; returns the old records and indexes so the caller may free them off the request path."""
+        old: list[object] = [self._jobs, self._live, self._timeline, self._waiting, self._active_jobs]
+        old += [self._lingering, self._ids, self._order, self._by_submitter, self._unnamed]
         self._jobs = {}
         self._live = {}
         self._init_indexes()
