@@ -121,6 +121,9 @@ class JobRecord:
     stamp: int = 0
     #: (time, stamp) of the job's valid timeline entry, if one is queued.
     queued: Optional[tuple[float, int]] = None
+    #: list_jobs' row as encoded JSON, keyed by the values it shows: ``(values, row text, row meta text)``.
+    #: A reader reuses the texts only while the values it reads now equal the key, so it cannot go stale.
+    list_row: Optional[tuple[tuple[str, ...], str, str]] = field(default=None, repr=False, compare=False)
 
     @property
     def current_round(self) -> int:
