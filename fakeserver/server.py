@@ -192,6 +192,8 @@ class FakeFlareServer:
         client_intercept.unregister(self._route)
         self._responder.close()
         self._listener.stop(timeout)
+        if self._state.workspaces is not None:
+            self._state.workspaces.close()  # its spare layout is never left behind
         if self._temp_workspace is not None:
             shutil.rmtree(self._temp_workspace, ignore_errors=True)
             self._temp_workspace = None

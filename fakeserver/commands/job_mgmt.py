@@ -9,7 +9,8 @@ import json
 import re
 from typing import Any, Optional
 
-from flare_api.wire import MetaKey, MetaStatus
+from flare_api.wire import Item, MetaKey, MetaStatus
+from flare_api.wire.spliced import Spliced
 
 from ..model.job_script import RunStatus
 from ..model.jobs import CLONED_META_KEYS, AbortOutcome, JobRecord, JobStore, duration_string
@@ -160,9 +161,11 @@ def _select(jobs: JobStore, options: argparse.Namespace, user: Optional[str]) ->
     limit = options.m
     reverse = bool(options.r)
     if not limit or limit < 0:
-        selected = [
-            r for r in jobs.in_list_order(candidates, reverse=reverse) if _matches(r.meta, id_prefix, name_prefix, user)
-        ]
+        ordered = jobs.in_list_order(candidates, reverse=reverse)
+        if not (id_prefix or name_prefix or user):
+            selected = list(ordered)  # every job matches: no test per job
+        else:
+            selected = [r for r in ordered if _matches(r.meta, id_prefix, name_prefix, user)]
         if limit:
             selected = selected[:limit] if reverse else selected[-limit:]
         return selected
@@ -210,25 +213,49 @@ _RUNNING = RunStatus.RUNNING.value
 
 
 def _summary_table(reply: Reply, records: list[JobRecord], now: float) -> None:
-    """The five columns, read from the stored meta (only an uploaded name that is not a string is copied:
-    the other values are strings the store wrote)."""
-    table = reply.table(msg.LIST_JOBS_HEADER, name=MetaKey.JOBS)
+    """The five columns, read from the stored meta, spliced from each job's cached row text (see
+    :func:`_row_texts`) instead of building and encoding every row: the reply's bytes are the same."""
+    header = [str(h).upper() for h in msg.LIST_JOBS_HEADER]
+    rows = [json.dumps(header)]
+    metas: list[str] = []
     for record in records:
-        meta = record.meta
-        name = _job_name(meta)
-        status = meta.get("status", "")
-        if status == _RUNNING and record.started_at is not None:
-            duration = duration_string(now - record.started_at)
-        else:
-            duration = str(meta.get("duration", "N/A"))
-        row = [
-            meta.get("job_id", ""),
-            name if isinstance(name, str) else snapshot(name),
-            status,
-            meta.get("submit_time_iso", ""),
-            duration,
-        ]
-        table.add_row(row, dict(zip(_ROW_KEYS, row)))
+        row_text, meta_text = _row_texts(record, now)
+        rows.append(row_text)
+        metas.append(meta_text)
+    reply.items.append(Item.table(Spliced(rows)))  # type: ignore[arg-type]
+    reply.meta[MetaKey.JOBS] = Spliced(metas)
+
+
+def _row_values(record: JobRecord, now: float) -> list[Any]:
+    """The five values list_jobs shows for a job (only an uploaded name that is not a string is copied:
+    the other values are strings the store wrote)."""
+    meta = record.meta
+    name = _job_name(meta)
+    status = meta.get("status", "")
+    if status == _RUNNING and record.started_at is not None:
+        duration = duration_string(now - record.started_at)
+    else:
+        duration = str(meta.get("duration", "N/A"))
+    return [
+        meta.get("job_id", ""),
+        name if isinstance(name, str) else snapshot(name),
+        status,
+        meta.get("submit_time_iso", ""),
+        duration,
+    ]
+
+
+def _row_texts(record: JobRecord, now: float) -> tuple[str, str]:
+    """The job's table row and row meta as JSON text; reused while the values shown are unchanged."""
+    values = _row_values(record, now)
+    key = tuple(values)
+    cached = record.list_row
+    if cached is not None and cached[0] == key:
+        return cached[1], cached[2]
+    texts = json.dumps(values), json.dumps(dict(zip(_ROW_KEYS, values)))
+    if all(type(value) is str for value in values):  # immutable: the key stays what was encoded
+        record.list_row = (key, *texts)
+    return texts
 
 
 def handle_get_job_meta(request: Request, reply: Reply, job: JobRecord) -> None:

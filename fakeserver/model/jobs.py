@@ -122,6 +122,9 @@ class JobRecord:
     stamp: int = 0
     #: (time, stamp) of the job's valid timeline entry, if one is queued.
     queued: Optional[tuple[float, int]] = None
+    #: list_jobs' row as encoded JSON, keyed by the values it shows: ``(values, row text, row meta text)``.
+    #: A reader reuses the texts only while the values it reads now equal the key, so it cannot go stale.
+    list_row: Optional[tuple[tuple[str, ...], str, str]] = field(default=None, repr=False, compare=False)
 
     @property
     def current_round(self) -> int:
@@ -265,9 +268,10 @@ class JobStore:
         self._in_submit_order = True
         self._last_submit = float("-inf")
 
-    def reset(self) -> dict[str, JobRecord]:
-        """Forget every job; returns the old records so the caller may free them off the request path."""
-        old = self._jobs
+    def reset(self) -> list[object]:
+        """Forget every job; returns the old records and indexes so the caller may free them off the request path."""
+        old: list[object] = [self._jobs, self._live, self._timeline, self._waiting, self._active_jobs]
+        old += [self._lingering, self._ids, self._order, self._by_submitter, self._unnamed]
         self._jobs = {}
         self._live = {}
         self._init_indexes()

@@ -6,15 +6,12 @@ Connections carry no state; every handler reads and writes this object while hol
 from __future__ import annotations
 
 import datetime
-import os
 import random
-import shutil
 import threading
 import traceback
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Optional
 
 from flare_api.clock import Clock, RealClock, VirtualClock
@@ -22,7 +19,11 @@ from flare_api.clock import Clock, RealClock, VirtualClock
 from .jobs import JobRecord, JobStore
 from .policy import Policy
 from .project import Project
+<<<<<<< HEAD
 from .resources import ResourcePool
+=======
+from .reaper import REAPER
+>>>>>>> perf
 from .results import build_workspace
 from .sessions import DEFAULT_IDLE_TIMEOUT, SessionStore
 from .sites import DEFAULT_HEARTBEAT_INTERVAL, SiteRegistry
@@ -261,7 +262,11 @@ class ServerState:
             self.workspaces.write_audit(record.line())
 
     def reset(self) -> None:
-        """Forget sessions, jobs, sites, audit and errors; rewind a virtual clock; reseed ids."""
+        """Forget sessions, jobs, sites, audit and errors; rewind a virtual clock; reseed ids.
+
+        Fresh containers are swapped in and the old ones (jobs, audit, the old workspace folders) handed to
+        the reaper thread, so the cost does not grow with history; the workspace's spare layout is renamed in.
+        """
         with self.lock:
             if isinstance(self.clock, VirtualClock):
                 self.clock.reset()
@@ -270,40 +275,14 @@ class ServerState:
             self.sessions.idle_timeout = self.config.idle_timeout
             self.start_time = self.clock.time()
             self.sites.reset()
-            trash = _move_aside(self.workspaces.root) if self.workspaces is not None else None
-            if self.workspaces is not None:
-                self.workspaces.reset()
-            _discard(trash, [self.jobs.reset()])  # no local keeps the old records: the thread frees them
-            self.audit.clear()
-            self.errors.clear()
+            trash = self.workspaces.renew() if self.workspaces is not None else None
+            old_audit, self.audit = self.audit, deque(maxlen=AUDIT_RECORDS)
+            old_errors, self.errors = self.errors, deque(maxlen=MAX_ERROR_RECORDS)
+            batch: list[object] = [*self.jobs.reset(), old_audit, old_errors]
+            if trash is not None:
+                batch.append(trash)
+            del old_audit, old_errors, trash
+            REAPER.discard(batch)  # no local keeps the old containers: the reaper frees them
             self.errors_dropped = 0
             self.gone = False
             self.config.admin_timeout = self._default_admin_timeout
-
-
-def _move_aside(root: Path) -> Optional[Path]:
-    """Rename ``root`` to a hidden sibling (one system call) and return it; None if there is nothing to move."""
-    if not root.is_dir():
-        return None
-    trash = root.with_name(f".{root.name}.discarded-{uuid.uuid4().hex}")
-    try:
-        os.rename(root, trash)
-    except OSError:
-        return None  # Workspaces.reset() removes it in place instead
-    return trash
-
-
-def _discard(trash: Optional[Path], garbage: list[object]) -> None:
-    """Delete a moved-aside workspace and drop the old job records in a daemon thread, so ``reset()``
-    does not pay, under the lock, for every job's run folders on disk and every record in memory."""
-
-    if trash is None and not any(garbage):
-        return
-
-    def work(held: list[object]) -> None:
-        if trash is not None:
-            shutil.rmtree(trash, ignore_errors=True)
-        held.clear()
-
-    threading.Thread(target=work, args=(garbage,), name="fakeflare-discard", daemon=True).start()
-    del garbage  # the thread's list is now the only reference

@@ -16,16 +16,20 @@ from __future__ import annotations
 import datetime
 import io
 import json
+import os
 import shutil
+import threading
+import uuid
 import zipfile
 import zlib
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 from .job_script import RunStatus
 from .jobs import JobRecord, JobStore, history_time, schedule_count
 from .policy import DEFAULT_POLICY
 from .project import Project
+from .reaper import REAPER
 from .results import job_files
 
 SERVER_TARGET = "server"
@@ -106,30 +110,109 @@ class Workspaces:
     def __init__(self, root: Path, project: Project) -> None:
         self.root = Path(root)
         self._project = project
+        self._spare_lock = threading.Lock()
+        self._spare: Optional[_Spare] = None
         self.reset()
+        self.prepare_spare()
 
     def relocate(self, root: Path) -> None:
         """Lay the folders out afresh under ``root`` (a restarted server whose temporary workspace was removed)."""
+        self.close()
         self.root = Path(root)
         self.reset()
+        self.prepare_spare()
 
     def reset(self) -> None:
-        """Recreate every folder with its stand-in files and an empty ``log.txt`` and ``audit.log``."""
+        """Recreate every folder with its stand-in files and an empty ``log.txt`` and ``audit.log``, in place."""
         if self.root.exists():
             shutil.rmtree(self.root)
+        self._lay_out_tree(self.root)
+        self._went_live()
+
+    def renew(self) -> Optional[Path]:
+        """``reset()`` in two renames: the old folders moved aside (returned for the caller to delete; None if
+        there was nothing to move) and the spare laid out in advance moved in; then the next spare is laid
+        out in the background. Without a ready spare, or if a rename fails, the folders are laid out inline."""
+        trash = _move_aside(self.root)
+        spare = self._take_spare()
+        if spare is not None:
+            try:
+                if self.root.exists():
+                    raise FileExistsError(self.root)
+                os.rename(spare, self.root)
+            except OSError:
+                shutil.rmtree(spare, ignore_errors=True)
+                spare = None
+            else:
+                self._went_live()
+        if spare is None:
+            self.reset()
+        self.prepare_spare()
+        return trash
+
+    def _went_live(self) -> None:
+        """Anything that depends on the server clock is written here, when a layout becomes the workspace,
+        never in a spare laid out in advance (nothing yet: the layout is clock-independent)."""
+
+    def prepare_spare(self) -> None:
+        """Have the reaper thread lay out the next ``renew()``'s folders beside ``root`` (one spare at a time)."""
+        with self._spare_lock:
+            if self._spare is not None:
+                return
+            spare = _Spare(self.root.with_name(f".{self.root.name}.spare"), self.root)
+            self._spare = spare
+        if not REAPER.run_soon(lambda: self._build_spare(spare)):
+            spare.done.set()  # the reaper is backed up: no spare this time, the next reset lays out inline
+
+    def _build_spare(self, spare: _Spare) -> None:
+        try:
+            if spare.path.exists():
+                shutil.rmtree(spare.path)
+            self._lay_out_tree(spare.path)
+            spare.ok = True
+        except OSError:  # e.g. stop() removed the temporary workspace meanwhile
+            spare.ok = False
+        finally:
+            spare.done.set()
+
+    def _take_spare(self) -> Optional[Path]:
+        """The ready spare for the current ``root`` (now owned by the caller), or None (not ready: left to finish)."""
+        with self._spare_lock:
+            spare = self._spare
+            if spare is None or not spare.done.is_set():
+                return None
+            self._spare = None
+        if spare.ok and spare.root == self.root and spare.path.is_dir():
+            return spare.path
+        shutil.rmtree(spare.path, ignore_errors=True)
+        return None
+
+    def close(self) -> None:
+        """Wait for a spare being laid out and delete it (before the workspace itself is removed)."""
+        with self._spare_lock:
+            spare, self._spare = self._spare, None
+        if spare is not None:
+            spare.done.wait()
+            shutil.rmtree(spare.path, ignore_errors=True)
+
+    def _lay_out_tree(self, root: Path) -> None:
+        """Every participant's folder under ``root``: the one layout both ``reset()`` and the spare use (file
+        contents name the folders as they will be once live, under ``self.root``)."""
         project = self._project
         server_config = {"servers": [{"name": project.name, "admin_port": 0}]}
-        self._lay_out(self.server, SERVER_TARGET, SERVER_STARTUP_FILES, {"fed_server.json": server_config})
+        configs: dict[str, dict] = {"fed_server.json": server_config}
+        self._lay_out(root / SERVER_TARGET, SERVER_TARGET, SERVER_STARTUP_FILES, configs, self.server)
         for site in project.sites:
             client_config = {"client": {"name": site.name, "org": site.org}}
-            self._lay_out(self.site(site.name), site.name, CLIENT_STARTUP_FILES, {"fed_client.json": client_config})
+            configs = {"fed_client.json": client_config}
+            self._lay_out(root / site.name, site.name, CLIENT_STARTUP_FILES, configs, self.site(site.name))
             if site.resources is not None:
                 # What an operator configures from resources.json.default: the site's resource manager.
-                (self.site(site.name) / "local" / "resources.json").write_text(
-                    _json_text(site.resources.resources_json())
-                )
+                (root / site.name / "local" / "resources.json").write_text(_json_text(site.resources.resources_json()))
 
-    def _lay_out(self, folder: Path, name: str, startup_files: tuple[str, ...], configs: dict[str, dict]) -> None:
+    def _lay_out(
+        self, folder: Path, name: str, startup_files: tuple[str, ...], configs: dict[str, dict], live: Path
+    ) -> None:
         startup = folder / "startup"
         startup.mkdir(parents=True)
         (folder / TRANSFER_DIR).mkdir()
@@ -145,7 +228,7 @@ class Workspaces:
         pid = participant_pid(name)
         (folder / "pid.fl").write_text(f"{pid}\n")
         (folder / "daemon_pid.fl").write_text(f"{pid - 1}\n")
-        console = f"WORKSPACE set to {startup}/..\nstart fl because of no pid.fl\nnew pid {pid}\n"
+        console = f"WORKSPACE set to {live / 'startup'}/..\nstart fl because of no pid.fl\nnew pid {pid}\n"
         (folder / "start.out").write_text(console)
         (folder / AUDIT_FILE).write_text("")
         (folder / LOG_FILE).write_text("")
@@ -230,6 +313,28 @@ class Workspaces:
             archive.extractall(transfer)
         folder.mkdir(parents=True, exist_ok=True)
         return folder
+
+
+class _Spare:
+    """A workspace layout under construction beside the live one, for ``root``."""
+
+    def __init__(self, path: Path, root: Path) -> None:
+        self.path = path
+        self.root = root
+        self.done = threading.Event()
+        self.ok = False
+
+
+def _move_aside(root: Path) -> Optional[Path]:
+    """Rename ``root`` to a hidden sibling (one system call) and return it; None if there is nothing to move."""
+    if not root.is_dir():
+        return None
+    trash = root.with_name(f".{root.name}.discarded-{uuid.uuid4().hex}")
+    try:
+        os.rename(root, trash)
+    except OSError:
+        return None  # reset() then removes it in place
+    return trash
 
 
 def deployed_meta(record: JobRecord, when: float) -> dict[str, Any]:

@@ -15,6 +15,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import IO, Callable, Optional, Union
 
+from ..model.reaper import REAPER
+
 #: How many calls the log keeps; older ones are dropped (``CallLog.dropped`` counts them).
 DEFAULT_CAPACITY = 10_000
 #: Longer command lines (``submit_job`` carries the zipped job) are cut to this many characters.
@@ -129,10 +131,11 @@ class CallLog:
         return stop
 
     def clear(self) -> None:
-        """Forget every call (subscribers stay)."""
+        """Forget every call (subscribers stay); the old calls are freed by the reaper thread."""
         with self._lock:
-            self._calls.clear()
+            old, self._calls = self._calls, deque(maxlen=self.capacity)
             self.dropped = 0
+        REAPER.discard([old])
 
     # ----------------------------------------------------------------------------- reading
     def __len__(self) -> int:

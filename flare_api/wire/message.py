@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Iterator, Optional, Union
 
+from . import spliced
+
 __all__ = [
     "Document",
     "Item",
@@ -128,7 +130,7 @@ class Item:
     def text(self) -> str:
         """The item's data as text (tables and dicts as JSON), for messages and substring checks."""
         if self.type is ItemType.TABLE:
-            return json.dumps(self.rows)
+            return spliced.dumps(self.rows)
         if isinstance(self.data, str):
             return self.data
         return json.dumps(self.data)
@@ -155,7 +157,7 @@ class Document:
     def to_json(self) -> str:
         """Serialize like FLARE does: default separators and ASCII-only output."""
         body = {"time": self.time, "data": [item.to_json() for item in self.items], "meta": self.meta}
-        return json.dumps(body, ensure_ascii=True)
+        return spliced.dumps(body, ensure_ascii=True)  # a Spliced table or meta list is written from its text
 
     def first(self, item_type: ItemType) -> Optional[Item]:
         """The first item of a type, or None."""

@@ -6,13 +6,13 @@ Counted, not timed: the number of timeline evaluations a request makes, the word
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import pytest
 
 from fakeserver import FakeFlareServer, JobScript, Phase, RunStatus
 from fakeserver.model.jobs import JobStore
+from fakeserver.model.reaper import REAPER
 from flare_api.clock import VirtualClock
 
 from ..bench import history
@@ -87,9 +87,7 @@ def test_reset_moves_the_workspace_aside_and_frees_it_in_the_background(
     assert len(server.jobs) == 0
     assert not any(p.name == job_id for site in server.sites.connected() for p in (root / site).iterdir())
     assert (root / "server" / "startup").is_dir()  # laid out again
-    for thread in threading.enumerate():
-        if thread.name == "fakeflare-discard":
-            thread.join(timeout=30)
+    REAPER.drain()
     assert [p.name for p in root.parent.iterdir() if ".discarded-" in p.name] == []
 
 
