@@ -19,11 +19,8 @@ from flare_api.clock import Clock, RealClock, VirtualClock
 from .jobs import JobRecord, JobStore
 from .policy import Policy
 from .project import Project
-<<<<<<< HEAD
-from .resources import ResourcePool
-=======
 from .reaper import REAPER
->>>>>>> perf
+from .resources import ResourcePool
 from .results import build_workspace
 from .sessions import DEFAULT_IDLE_TIMEOUT, SessionStore
 from .sites import DEFAULT_HEARTBEAT_INTERVAL, SiteRegistry
