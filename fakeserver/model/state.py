@@ -19,6 +19,7 @@ from typing import Any, Optional
 
 from flare_api.clock import Clock, RealClock, VirtualClock
 
+from .job_script import RunStatus
 from .jobs import JobRecord, JobStore
 from .policy import Policy
 from .project import Project
@@ -26,6 +27,8 @@ from .results import build_workspace
 from .sessions import DEFAULT_IDLE_TIMEOUT, SessionStore
 from .sites import DEFAULT_HEARTBEAT_INTERVAL, SiteRegistry
 from .workspaces import JobLogWriter, Workspaces
+
+_DISPATCHED = RunStatus.DISPATCHED
 
 #: At most this many unexpected errors are kept (the oldest are dropped; ``errors_dropped`` counts them).
 MAX_ERROR_RECORDS = 100
@@ -180,9 +183,13 @@ class ServerState:
         return [(r.job_id, r.app_name) for r in self.jobs.with_process()]
 
     def client_job_rows(self, site_name: str) -> list[list[str]]:
-        """``[site, app, job_id, status]`` rows of the jobs a site runs, for ``check_status client``."""
+        """``[site, app, job_id, status]`` rows of the jobs a site runs, for ``check_status client``.
+
+        A 2.3.12 site asks the job's own process, whose client says ``starting`` until it has synced with its
+        parent and ``started`` after: ``starting`` while the job is DISPATCHED, ``started`` once it runs.
+        """
         return [
-            [site_name, r.site_apps.get(site_name, "?"), r.job_id, "started"]
+            [site_name, r.site_apps.get(site_name, "?"), r.job_id, "starting" if r.status is _DISPATCHED else "started"]
             for r in self.jobs.with_process()
             if site_name in r.sites
         ]

@@ -1176,3 +1176,17 @@ def test_abort_task_on_a_finished_job(flare: FakeFlareServer, flare_session: Ses
         {"type": "table", "rows": [["CLIENT", "RESPONSE"], ["site-1", sent]]}
     ]
     assert flare.jobs.status(job_id).value == "FINISHED:COMPLETED"
+
+
+def test_check_status_client_while_a_job_is_dispatched(flare: FakeFlareServer, flare_session: Session) -> None:
+    """A 2.3.12 site's job process says ``starting`` until it has synced with its parent, then ``started``."""
+    flare.jobs.script_next(JobScript.hangs())
+    token = login(flare)
+    job_id = submit(flare, token)
+    flare.jobs.advance_to(job_id, "DISPATCHED")
+    header = ["CLIENT", "APP_NAME", "JOB_ID", "STATUS"]
+    rows = [header, ["site-1", "app", job_id, "starting"], ["site-2", "app", job_id, "starting"]]
+    assert wire(raw(flare, "check_status client", token)) == [{"type": "table", "rows": rows}]
+    flare.jobs.advance_to(job_id, "RUNNING")
+    statuses = flare_session.get_client_job_status()
+    assert [(s["client_name"], s["status"]) for s in statuses] == [("site-1", "started"), ("site-2", "started")]
