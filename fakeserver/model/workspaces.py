@@ -6,7 +6,8 @@ replayed, stamped with server-clock time.
 
 Each folder is laid out like a provisioned, running FLARE 2.3.12 participant: ``audit.log``,
 ``daemon_pid.fl``, ``local/``, ``log.txt``, ``pid.fl``, ``readme.txt``, ``start.out``, ``startup/`` (the
-kit's file names, stand-in text: no real keys) and ``transfer/``. A job gets a run folder ``<job_id>/``
+kit's file names; ``readme.txt``, ``fed_server.json`` and ``fed_client.json`` with ``nvflare provision``'s
+content, the rest stand-in text: no real keys) and ``transfer/``. A job gets a run folder ``<job_id>/``
 (``app_<name>/``, ``fl_app.txt``, ``log.txt``, ``meta.json``) on the server while it has a run process,
 and on each site it was deployed to, where it stays.
 """
@@ -81,6 +82,80 @@ _CLIENT_RESOURCES: dict[str, Any] = {
 }
 
 
+_SERVER_README = """*********************************
+Federated Learning Server package
+*********************************
+The package includes at least the following files:
+readme.txt
+rootCA.pem
+server.crt
+server.key
+authorization.json
+fed_server.json
+start.sh
+sub_start.sh
+stop_fl.sh
+signature.json
+
+Run start.sh to start the server.
+
+The rootCA.pem file is pointed by "ssl_root_cert" in fed_server.json.  If you plan to move/copy it to a different place,
+you will need to modify fed_server.json.  The same applies to the other two files, server.crt and server.key.
+
+Please always safeguard the server.key.
+"""
+_CLIENT_README = """*********************************
+Federated Learning Client package
+*********************************
+The package includes at least the following files:
+readme.txt
+rootCA.pem
+client.crt
+client.key
+fed_client.json
+start.sh
+sub_start.sh
+stop_fl.sh
+
+Run start.sh to start the client.
+
+The rootCA.pem file is pointed by "ssl_root_cert" in fed_client.json.  If you plan to move/copy it to a different place,
+you will need to modify fed_client.json.  The same applies to the other two files, client.crt and client.key.
+
+The client name in your submission to participate this Federated Learning project is embedded in the CN field of client
+certificate, which uniquely identifies the participant.  As such, please safeguard its private key, client.key.
+"""
+
+
+def _overseer(project: Project) -> dict[str, Any]:
+    end_point = f"{project.server_name}:{project.fl_port}:{project.admin_port}"
+    return {"path": "nvflare.ha.dummy_overseer_agent.DummyOverseerAgent", "args": {"sp_end_point": end_point}}
+
+
+def fed_server_config(project: Project) -> dict[str, Any]:
+    """``startup/fed_server.json`` as ``nvflare provision`` 2.3.12 writes it for a one-server secure project."""
+    server = {
+        "name": project.name,
+        "service": {"target": f"{project.server_name}:{project.fl_port}", "scheme": "grpc"},
+        "admin_host": project.server_name,
+        "admin_port": project.admin_port,
+        "ssl_private_key": "server.key",
+        "ssl_cert": "server.crt",
+        "ssl_root_cert": "rootCA.pem",
+    }
+    return {"format_version": 2, "servers": [server], "overseer_agent": _overseer(project)}
+
+
+def fed_client_config(project: Project) -> dict[str, Any]:
+    """``startup/fed_client.json`` as ``nvflare provision`` 2.3.12 writes it (the same for every site)."""
+    return {
+        "format_version": 2,
+        "servers": [{"name": project.name, "service": {"scheme": "grpc"}}],
+        "client": {"ssl_private_key": "client.key", "ssl_cert": "client.crt", "ssl_root_cert": "rootCA.pem"},
+        "overseer_agent": _overseer(project),
+    }
+
+
 def log_time(epoch: float) -> str:
     """FLARE's log timestamp: ``2026-11-28 07:11:59,526``."""
     moment = datetime.datetime.fromtimestamp(epoch)
@@ -118,10 +193,9 @@ class Workspaces:
         if self.root.exists():
             shutil.rmtree(self.root)
         project = self._project
-        server_config = {"servers": [{"name": project.name, "admin_port": 0}]}
-        self._lay_out(self.server, SERVER_TARGET, SERVER_STARTUP_FILES, {"fed_server.json": server_config})
+        self._lay_out(self.server, SERVER_TARGET, SERVER_STARTUP_FILES, {"fed_server.json": fed_server_config(project)})
+        client_config = fed_client_config(project)
         for site in project.sites:
-            client_config = {"client": {"name": site.name, "org": site.org}}
             self._lay_out(self.site(site.name), site.name, CLIENT_STARTUP_FILES, {"fed_client.json": client_config})
 
     def _lay_out(self, folder: Path, name: str, startup_files: tuple[str, ...], configs: dict[str, dict]) -> None:
@@ -129,14 +203,14 @@ class Workspaces:
         startup.mkdir(parents=True)
         (folder / TRANSFER_DIR).mkdir()
         for file_name, config in configs.items():
-            (startup / file_name).write_text(json.dumps({"format_version": 2, **config}, indent=2))
+            (startup / file_name).write_text(json.dumps(config, indent=2))  # provision writes no final newline
         for file_name in startup_files:
             (startup / file_name).write_text(_stand_in(file_name))
             if file_name.endswith(".sh"):
                 (startup / file_name).chmod(_EXECUTABLE)
         self._lay_out_local(folder / "local", name)
         kind = "server" if name == SERVER_TARGET else "client"
-        (folder / "readme.txt").write_text(f"Federated Learning {kind} package ({name}), laid out by the fake FLARE.\n")
+        (folder / "readme.txt").write_text(_SERVER_README if kind == "server" else _CLIENT_README)
         pid = participant_pid(name)
         (folder / "pid.fl").write_text(f"{pid}\n")
         (folder / "daemon_pid.fl").write_text(f"{pid - 1}\n")
