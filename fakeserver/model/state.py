@@ -149,6 +149,7 @@ class ServerState:
         self.jobs.on_finish.append(self._save_workspace)
         self.jobs.on_fault.append(lambda record, exc: self.record_error(f"<replay of job {record.job_id}>", exc))
         self.workspaces: Optional[Workspaces] = None
+        self._log_writer: Optional[JobLogWriter] = None
         #: Set by ``shutdown server|all``: the server behaves as gone (connections cut) until ``reset()``.
         self.gone = False
         self.start_time = self.clock.time()
@@ -176,7 +177,10 @@ class ServerState:
     def attach_workspaces(self, workspaces: Workspaces) -> None:
         """Give the federation folders on disk; job events are logged into them from now on."""
         self.workspaces = workspaces
-        JobLogWriter(workspaces).attach(self.jobs)
+        writer = self._log_writer = JobLogWriter(workspaces)
+        writer.attach(self.jobs)
+        writer.server_started(self.clock.time(), self.sites.connected())
+        self.sites.on_connect.append(lambda site, when: writer.site_registered(site, when, len(self.sites.connected())))
 
     def running_jobs(self) -> list[tuple[str, str]]:
         """``(job_id, app_name)`` of each job with a run process (FLARE lists DISPATCHED ones too)."""
@@ -247,6 +251,8 @@ class ServerState:
             trash = _move_aside(self.workspaces.root) if self.workspaces is not None else None
             if self.workspaces is not None:
                 self.workspaces.reset()
+                if self._log_writer is not None:
+                    self._log_writer.server_started(self.start_time, self.sites.connected())
             _discard(trash, [self.jobs.reset()])  # no local keeps the old records: the thread frees them
             self.audit.clear()
             self.errors.clear()

@@ -317,28 +317,70 @@ class JobLogWriter:
 
     def __init__(self, workspaces: Workspaces) -> None:
         self.workspaces = workspaces
+        self._project = workspaces._project
 
     def attach(self, jobs: JobStore) -> None:
         jobs.on_transition.append(self.on_transition)
         jobs.on_round.append(self.on_round)
 
+    def _identity(self, target: str) -> str:
+        """The log identity: a site's name; for the server, the name in ``fed_server.json`` (the project's)."""
+        return self._project.name if target == SERVER_TARGET else target
+
     def _line(self, when: float, identity: str, job_id: str, component: str, text: str, level: str = "INFO") -> str:
         return f"{log_time(when)} - {component} - {level} - [identity={identity}, run={job_id}]: {text}"
 
     def _write(self, target: str, when: float, job_id: str, component: str, text: str, level: str = "INFO") -> None:
-        self.workspaces.append(target, self._line(when, target, job_id, component, text, level), job_id)
+        self.workspaces.append(target, self._line(when, self._identity(target), job_id, component, text, level), job_id)
+
+    def _plain(self, target: str, when: float, component: str, text: str) -> None:
+        """A line outside any job context: no ``[identity=..., run=...]`` part, as the parent processes log."""
+        self.workspaces.append(target, f"{log_time(when)} - {component} - INFO - {text}")
+
+    def server_started(self, when: float, sites: list[Any]) -> None:
+        """The server parent's startup lines (at start, so they carry the start time), then the sites it has."""
+        project = self._project
+        self._plain(
+            SERVER_TARGET, when, "Cell", f"server: created backbone external listener for grpc://0:{project.fl_port}"
+        )
+        text = f"Starting Admin Server {project.server_name} on Port {project.admin_port}"
+        self._plain(SERVER_TARGET, when, "nvflare.fuel.hci.server.hci", text)
+        self._plain(SERVER_TARGET, when, "root", "Server started")
+        for number, site in enumerate(sites, 1):
+            self.site_registered(site, when, number)
+
+    def site_registered(self, site: Any, when: float, total: int) -> None:
+        """``ClientManager``'s line on the server (``total``: registered clients now) and ``FederatedClient``'s on
+        the site, with the new token."""
+        text = f"Client: New client {site.name}@127.0.0.1 joined. Sent token: {site.token}.  Total clients: {total}"
+        self._plain(SERVER_TARGET, when, "ClientManager", text)
+        text = f"Successfully registered client:{site.name} for project {self._project.name}. Token:{site.token}"
+        self._plain(site.name, when, "FederatedClient", text)
 
     def on_transition(self, record: JobRecord, old: RunStatus, new: RunStatus, when: float) -> None:
         job_id = record.job_id
         if new is RunStatus.DISPATCHED:
             self._deploy(record, when)
-            self._write(SERVER_TARGET, when, job_id, "JobRunner", "job deployed")
+            self._job_runner_lines(record, when)
         elif new is RunStatus.RUNNING:
             self._write(SERVER_TARGET, when, job_id, "ServerRunner", "Server runner starting ...")
             for site in record.sites:
                 self._write(site, when, job_id, "ClientRunner", "client runner started")
         elif new.finished:
             self._finish(record, old, new, when)
+
+    def _job_runner_lines(self, record: JobRecord, when: float) -> None:
+        """The server parent's ``JobRunner`` lines (``run=?``: outside the job) and each site's ``ClientEngine``."""
+        job_id, sites = record.job_id, ",".join(record.sites)
+        for text in (
+            f"Got the job: {job_id} from the scheduler to run",
+            f"Application {record.app_name} deployed to the server for job: {job_id}",
+            f"App {record.app_name} to be deployed to the clients: {sites} for run: {job_id}",
+            f"Started run: {job_id} for clients: {sites}",
+        ):
+            self._write(SERVER_TARGET, when, "?", "JobRunner", text)
+        for site in record.sites:
+            self._plain(site, when, "ClientEngine", "Starting client app. rank: 0")
 
     def _deploy(self, record: JobRecord, when: float) -> None:
         meta = deployed_meta(record, when)

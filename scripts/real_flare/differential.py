@@ -41,7 +41,7 @@ from fakeserver import FakeFlareServer, JobScript  # noqa: E402
 from flare_api import Session, VirtualClock, new_secure_session  # noqa: E402
 
 USERS = ["admin@nvidia.com", "orgadmin@nvidia.com", "lead@nvidia.com", "lead@other.org", "member@nvidia.com"]
-#: Users that may not manage admin@nvidia.com's jobs (default 2.3 policy): they may try destructive commands.
+#: Users that may not manage admin@nvidia.com's jobs (default 2.3 policy): they try the job-changing commands.
 DENIED = ["lead@nvidia.com", "lead@other.org", "member@nvidia.com"]
 TARGETS = ["server", "site-1", "site-2"]
 
@@ -231,11 +231,10 @@ def scenario(side: Side, drive: Driver) -> None:
     one = next(j for j, n in side.names.items() if n == "<one-round>")
     side.send("one-round deleted", "admin@nvidia.com", "delete_job " + one, "delete_job <one-round>")
     side.job_round("one-round deleted", one, "one-round")
-    # restart / shutdown flows (a site; the server's own restart would end the sessions)
-    for user in DENIED:
-        side.send("restart", user, "restart client site-2")
-        side.send("restart", user, "shutdown client site-2")
-        side.send("restart", user, "restart server")
+    # restart / shutdown flows (a site; the server's own restart would end the sessions). Only the member is
+    # refused for sure: the 2.3 default policy lets a lead operate ("restart server" by lead@nvidia.com did restart).
+    for line in ("restart client site-2", "shutdown client site-2", "restart server", "shutdown all"):
+        side.send("restart", "member@nvidia.com", line)
     side.send("restart", "admin@nvidia.com", "restart client site-2")
     drive.until_site_back("site-2")
     side.send("restart", "admin@nvidia.com", "check_status client site-2")
