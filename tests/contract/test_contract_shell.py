@@ -7,10 +7,10 @@ same kind of error for a denial as our shell methods do.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
-import json
 import pytest
 
 from fakeserver import FakeFlareServer
