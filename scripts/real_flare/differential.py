@@ -126,6 +126,7 @@ class Side:
         self.paths = paths
         self.names: dict[str, str] = {}
         self.out: dict[str, Any] = {}
+        self.server_log = Path()  # the real server's log.txt
 
     def label(self, job_id: str, name: str) -> None:
         self.names[job_id] = f"<{name}>"
@@ -176,6 +177,9 @@ class Driver:
     def until_running(self, job_id: str) -> None:
         raise NotImplementedError
 
+    def until_scheduling_tried(self, job_id: str) -> None:
+        raise NotImplementedError
+
     def until_finished(self, job_id: str) -> None:
         raise NotImplementedError
 
@@ -190,15 +194,18 @@ def scenario(side: Side, drive: Driver) -> None:
     """The sessions replayed on both sides, in this order."""
     side.system_round("idle", USERS)
     side.shell_round("idle", ["admin@nvidia.com", "member@nvidia.com"])
-    # submitted: a job asking for GPUs no site has stays SUBMITTED (real); then aborted from there
-    hungry = drive.submit("gpu-hungry")
-    side.label(hungry, "gpu-hungry")
-    side.job_round("gpu-hungry submitted", hungry, "gpu-hungry")
-    side.send("gpu-hungry submitted", "admin@nvidia.com", "abort_job " + hungry, "abort_job <gpu-hungry>")
-    drive.until_finished(hungry)
-    side.job_round("gpu-hungry aborted", hungry, "gpu-hungry")
+    # submitted: jobs whose resource_spec no site satisfies stay SUBMITTED on a real 2.3.12 server (also the
+    # 0-GPU spec: "ok sites 0 < min sites 2"); then aborted from there
+    for name in ("gpu-hungry", "cpu-spec"):
+        job_id = drive.submit(name)
+        side.label(job_id, name)
+        drive.until_scheduling_tried(job_id)
+        side.job_round(f"{name} submitted", job_id, name)
+        side.send(f"{name} submitted", "admin@nvidia.com", "abort_job " + job_id, f"abort_job <{name}>")
+        drive.until_finished(job_id)
+        side.job_round(f"{name} aborted", job_id, name)
     # finished completed, with three configs
-    for name in ("hello-numpy", "two-sites-five-rounds", "one-round", "cpu-spec"):
+    for name in ("hello-numpy", "two-sites-five-rounds", "one-round"):
         job_id = drive.submit(name)
         side.label(job_id, name)
         drive.until_finished(job_id)
@@ -253,6 +260,11 @@ class RealDriver(Driver):
     def _status(self, job_id: str) -> str:
         return str(self.side.admin.get_job_meta(job_id)["status"])
 
+    def until_scheduling_tried(self, job_id: str) -> None:
+        """The scheduler has looked at the job: its try shows in the server's log (bounded wait)."""
+        log = self.side.server_log
+        wait_for(lambda: f"Try to schedule job {job_id}" in log.read_text(errors="replace"), bool, 60, "scheduling")
+
     def until_running(self, job_id: str) -> None:
         wait_for(lambda: self._status(job_id), lambda s: s == "RUNNING" or s.startswith("FINISHED"), 120, job_id)
         # both sites are training: their job processes answer check_status
@@ -289,6 +301,9 @@ class FakeDriver(Driver):
         self.server.jobs.advance_to(job_id, "RUNNING")
         self.clock.advance(5)
 
+    def until_scheduling_tried(self, job_id: str) -> None:
+        """The fake schedules on its own clock; nothing to wait for (sched implements unsatisfiable specs)."""
+
     def until_finished(self, job_id: str) -> None:
         if not self.server.jobs.status(job_id).finished:
             self.server.jobs.run_to_completion(job_id)
@@ -313,6 +328,7 @@ def run_real(prod: Path, jobs: Path) -> dict[str, Any]:
         str(prod): "<PROD>",
     }
     side = Side(sessions, paths)
+    side.server_log = prod / "localhost" / "log.txt"
     try:
         scenario(side, RealDriver(side, jobs))
         return side.out
