@@ -230,7 +230,7 @@ class Workspaces:
 
     @property
     def server(self) -> Path:
-        return self.root / SERVER_TARGET
+        return self.root / self._project.server_name  # named after the server participant, as provisioned
 
     def site(self, name: str) -> Path:
         return self.root / name

@@ -296,3 +296,12 @@ def test_download_of_an_unfinished_job_has_an_empty_workspace(flare: FakeFlareSe
     job_id = submitted(flare, flare_session)
     flare_session.download_job_result(job_id)
     assert listing(flare_session, "server", f"transfer/{job_id}/workspace") == []
+
+
+def test_the_server_folder_is_named_after_the_server_participant(
+    flare: FakeFlareServer, flare_session: Session
+) -> None:
+    """A provisioned server's workspace is ``<prod>/localhost``: ``pwd server`` ends with the participant's name."""
+    assert flare_session.get_working_directory("server").endswith("/localhost")
+    assert flare.sites.workspace("server").name == "localhost"
+    assert flare_session.get_working_directory("site-1").endswith("/site-1")
