@@ -22,6 +22,7 @@ differential.md. Exit status 0 whether or not replies differ (differences are fi
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import difflib
 import json
 import re
@@ -38,8 +39,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from compare import VALUE_BLIND, Normalizer, blind_values
 
 from fakeserver import FakeFlareServer, JobScript
+from fakeserver.model.project import DEFAULT_PROJECT
 from flare_api import Session, VirtualClock, new_secure_session
 
+#: The fake's default project with the real deployment's name and ports (project.yml, env.sh).
+SAME_PROJECT = dataclasses.replace(DEFAULT_PROJECT, name="realflare", fl_port=8102, admin_port=8103)
 USERS = ["admin@nvidia.com", "orgadmin@nvidia.com", "lead@nvidia.com", "lead@other.org", "member@nvidia.com"]
 #: Users that may not manage admin@nvidia.com's jobs (default 2.3 policy): they try the job-changing commands.
 DENIED = ["lead@nvidia.com", "lead@other.org", "member@nvidia.com"]
@@ -93,16 +97,16 @@ SHELL_LINES = [
 OWNERS = {"bad-server-app": "config", "bad-site-app": "config", "gpu-hungry": "sched", "cpu-spec": "sched"}
 
 COARSE_STATUS = re.compile(r"\b(?:not started|starting|started)\b")
-LOG_LINE = re.compile(r"<DATETIME>,\d+ - [\w.]+ - [A-Z]+ - .*")
+#: One log line inside a JSON string: up to the escaped newline or the string's end.
+LOG_LINE = re.compile(r'<DATETIME>,\d+ - [\w.]+ - [A-Z]+ - (?:[^"\\]|\\[^n])*')
 
 
-def coarse(doc: Any) -> Any:
-    """Moment-blind form: log-line bodies, client run states and every digit collapse."""
+def coarse(doc: Any) -> str:
+    """Moment-blind form (JSON text): log-line bodies, client run states and every digit collapse."""
     text = json.dumps(doc, sort_keys=True)
     text = LOG_LINE.sub("<LOGLINE>", text)
     text = COARSE_STATUS.sub("<RUNSTATE>", text)
-    text = re.sub(r"\d+", "#", text)
-    return json.loads(text)
+    return re.sub(r"\d+", "#", text)
 
 
 def wait_for(get: Callable[[], Any], wanted: Callable[[Any], bool], deadline: float, what: str) -> Any:
@@ -339,7 +343,7 @@ def run_real(prod: Path, jobs: Path) -> dict[str, Any]:
 
 def run_fake(jobs: Path) -> dict[str, Any]:
     clock = VirtualClock()
-    with FakeFlareServer(clock=clock) as server:
+    with FakeFlareServer(project=SAME_PROJECT, clock=clock) as server:
         server.jobs.script(JobScript.completes(after=15, rounds=3), name="hello-numpy")
         server.jobs.script(JobScript.completes(after=15, rounds=5), name="two-sites-five-rounds")
         server.jobs.script(JobScript.completes(after=10, rounds=1), name="one-round")
