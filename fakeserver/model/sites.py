@@ -13,7 +13,7 @@ import math
 import random
 import uuid
 from dataclasses import dataclass
-from typing import Optional
+from typing import Callable, Optional
 
 from flare_api.clock import Clock
 
@@ -72,6 +72,8 @@ class SiteRegistry:
         self.heartbeat_interval = heartbeat_interval
         self.heartbeat_timeout = heartbeat_timeout
         self._sites: dict[str, SiteState] = {}
+        #: Called with (site, registration time) each time a site registers (the servers' log lines).
+        self.on_connect: list[Callable[[SiteState, float], None]] = []
         self.reset()
 
     def reset(self) -> None:
@@ -95,6 +97,8 @@ class SiteRegistry:
             site.connected = True
             site.token = str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
             site.connected_at = self._clock.time() if when is None else when
+            for callback in self.on_connect:
+                callback(site, site.connected_at)
         site.silent_since = None
         site.rejoin_at = None
         return site

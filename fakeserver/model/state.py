@@ -16,6 +16,7 @@ from typing import Any, Optional
 
 from flare_api.clock import Clock, RealClock, VirtualClock
 
+from .job_script import RunStatus
 from .jobs import JobRecord, JobStore
 from .policy import Policy
 from .project import Project
@@ -25,6 +26,8 @@ from .results import build_workspace
 from .sessions import DEFAULT_IDLE_TIMEOUT, SessionStore
 from .sites import DEFAULT_HEARTBEAT_INTERVAL, SiteRegistry
 from .workspaces import SERVER_TARGET, JobLogWriter, Workspaces, log_time
+
+_DISPATCHED = RunStatus.DISPATCHED
 
 #: At most this many unexpected errors are kept (the oldest are dropped; ``errors_dropped`` counts them).
 MAX_ERROR_RECORDS = 100
@@ -163,6 +166,7 @@ class ServerState:
         self.jobs.on_schedule.append(self._log_schedule)
         self.jobs.on_fault.append(lambda record, exc: self.record_error(f"<replay of job {record.job_id}>", exc))
         self.workspaces: Optional[Workspaces] = None
+        self._log_writer: Optional[JobLogWriter] = None
         #: Set by ``shutdown server|all``: the server behaves as gone (connections cut) until ``reset()``.
         self.gone = False
         self.start_time = self.clock.time()
@@ -190,16 +194,23 @@ class ServerState:
     def attach_workspaces(self, workspaces: Workspaces) -> None:
         """Give the federation folders on disk; job events are logged into them from now on."""
         self.workspaces = workspaces
-        JobLogWriter(workspaces).attach(self.jobs)
+        writer = self._log_writer = JobLogWriter(workspaces)
+        writer.attach(self.jobs)
+        writer.server_started(self.clock.time(), self.sites.connected())
+        self.sites.on_connect.append(lambda site, when: writer.site_registered(site, when, len(self.sites.connected())))
 
     def running_jobs(self) -> list[tuple[str, str]]:
         """``(job_id, app_name)`` of each job with a run process (FLARE lists DISPATCHED ones too)."""
         return [(r.job_id, r.app_name) for r in self.jobs.with_process()]
 
     def client_job_rows(self, site_name: str) -> list[list[str]]:
-        """``[site, app, job_id, status]`` rows of the jobs a site runs, for ``check_status client``."""
+        """``[site, app, job_id, status]`` rows of the jobs a site runs, for ``check_status client``.
+
+        A 2.3.12 site asks the job's own process, whose client says ``starting`` until it has synced with its
+        parent and ``started`` after: ``starting`` while the job is DISPATCHED, ``started`` once it runs.
+        """
         return [
-            [site_name, r.site_apps.get(site_name, "?"), r.job_id, "started"]
+            [site_name, r.site_apps.get(site_name, "?"), r.job_id, "starting" if r.status is _DISPATCHED else "started"]
             for r in self.jobs.with_process()
             if site_name in r.sites
         ]
@@ -280,6 +291,8 @@ class ServerState:
                 batch.append(trash)
             del old_audit, old_errors, trash
             REAPER.discard(batch)  # no local keeps the old containers: the reaper frees them
+            if self.workspaces is not None and self._log_writer is not None:
+                self._log_writer.server_started(self.start_time, self.sites.connected())
             self.errors_dropped = 0
             self.gone = False
             self.config.admin_timeout = self._default_admin_timeout

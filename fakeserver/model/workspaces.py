@@ -6,7 +6,8 @@ replayed, stamped with server-clock time.
 
 Each folder is laid out like a provisioned, running FLARE 2.3.12 participant: ``audit.log``,
 ``daemon_pid.fl``, ``local/``, ``log.txt``, ``pid.fl``, ``readme.txt``, ``start.out``, ``startup/`` (the
-kit's file names, stand-in text: no real keys) and ``transfer/``. A job gets a run folder ``<job_id>/``
+kit's file names; ``readme.txt``, ``fed_server.json`` and ``fed_client.json`` with ``nvflare provision``'s
+content, the rest stand-in text: no real keys) and ``transfer/``. A job gets a run folder ``<job_id>/``
 (``app_<name>/``, ``fl_app.txt``, ``log.txt``, ``meta.json``) on the server while it has a run process,
 and on each site it was deployed to, where it stays.
 """
@@ -83,6 +84,80 @@ _CLIENT_RESOURCES: dict[str, Any] = {
     "format_version": 2,
     "components": [{"id": "resource_manager", "args": {"num_of_gpus": 0, "mem_per_gpu_in_GiB": 0}}],
 }
+
+
+_SERVER_README = """*********************************
+Federated Learning Server package
+*********************************
+The package includes at least the following files:
+readme.txt
+rootCA.pem
+server.crt
+server.key
+authorization.json
+fed_server.json
+start.sh
+sub_start.sh
+stop_fl.sh
+signature.json
+
+Run start.sh to start the server.
+
+The rootCA.pem file is pointed by "ssl_root_cert" in fed_server.json.  If you plan to move/copy it to a different place,
+you will need to modify fed_server.json.  The same applies to the other two files, server.crt and server.key.
+
+Please always safeguard the server.key.
+"""
+_CLIENT_README = """*********************************
+Federated Learning Client package
+*********************************
+The package includes at least the following files:
+readme.txt
+rootCA.pem
+client.crt
+client.key
+fed_client.json
+start.sh
+sub_start.sh
+stop_fl.sh
+
+Run start.sh to start the client.
+
+The rootCA.pem file is pointed by "ssl_root_cert" in fed_client.json.  If you plan to move/copy it to a different place,
+you will need to modify fed_client.json.  The same applies to the other two files, client.crt and client.key.
+
+The client name in your submission to participate this Federated Learning project is embedded in the CN field of client
+certificate, which uniquely identifies the participant.  As such, please safeguard its private key, client.key.
+"""
+
+
+def _overseer(project: Project) -> dict[str, Any]:
+    end_point = f"{project.server_name}:{project.fl_port}:{project.admin_port}"
+    return {"path": "nvflare.ha.dummy_overseer_agent.DummyOverseerAgent", "args": {"sp_end_point": end_point}}
+
+
+def fed_server_config(project: Project) -> dict[str, Any]:
+    """``startup/fed_server.json`` as ``nvflare provision`` 2.3.12 writes it for a one-server secure project."""
+    server = {
+        "name": project.name,
+        "service": {"target": f"{project.server_name}:{project.fl_port}", "scheme": "grpc"},
+        "admin_host": project.server_name,
+        "admin_port": project.admin_port,
+        "ssl_private_key": "server.key",
+        "ssl_cert": "server.crt",
+        "ssl_root_cert": "rootCA.pem",
+    }
+    return {"format_version": 2, "servers": [server], "overseer_agent": _overseer(project)}
+
+
+def fed_client_config(project: Project) -> dict[str, Any]:
+    """``startup/fed_client.json`` as ``nvflare provision`` 2.3.12 writes it (the same for every site)."""
+    return {
+        "format_version": 2,
+        "servers": [{"name": project.name, "service": {"scheme": "grpc"}}],
+        "client": {"ssl_private_key": "client.key", "ssl_cert": "client.crt", "ssl_root_cert": "rootCA.pem"},
+        "overseer_agent": _overseer(project),
+    }
 
 
 def log_time(epoch: float) -> str:
@@ -199,11 +274,11 @@ class Workspaces:
         """Every participant's folder under ``root``: the one layout both ``reset()`` and the spare use (file
         contents name the folders as they will be once live, under ``self.root``)."""
         project = self._project
-        server_config = {"servers": [{"name": project.name, "admin_port": 0}]}
-        configs: dict[str, dict] = {"fed_server.json": server_config}
-        self._lay_out(root / SERVER_TARGET, SERVER_TARGET, SERVER_STARTUP_FILES, configs, self.server)
+        configs: dict[str, dict] = {"fed_server.json": fed_server_config(project)}
+        server_folder = root / self.server.name
+        self._lay_out(server_folder, SERVER_TARGET, SERVER_STARTUP_FILES, configs, self.server)
+        client_config = fed_client_config(project)
         for site in project.sites:
-            client_config = {"client": {"name": site.name, "org": site.org}}
             configs = {"fed_client.json": client_config}
             self._lay_out(root / site.name, site.name, CLIENT_STARTUP_FILES, configs, self.site(site.name))
             if site.resources is not None:
@@ -217,14 +292,14 @@ class Workspaces:
         startup.mkdir(parents=True)
         (folder / TRANSFER_DIR).mkdir()
         for file_name, config in configs.items():
-            (startup / file_name).write_text(json.dumps({"format_version": 2, **config}, indent=2))
+            (startup / file_name).write_text(json.dumps(config, indent=2))  # provision writes no final newline
         for file_name in startup_files:
             (startup / file_name).write_text(_stand_in(file_name))
             if file_name.endswith(".sh"):
                 (startup / file_name).chmod(_EXECUTABLE)
         self._lay_out_local(folder / "local", name)
         kind = "server" if name == SERVER_TARGET else "client"
-        (folder / "readme.txt").write_text(f"Federated Learning {kind} package ({name}), laid out by the fake FLARE.\n")
+        (folder / "readme.txt").write_text(_SERVER_README if kind == "server" else _CLIENT_README)
         pid = participant_pid(name)
         (folder / "pid.fl").write_text(f"{pid}\n")
         (folder / "daemon_pid.fl").write_text(f"{pid - 1}\n")
@@ -244,7 +319,7 @@ class Workspaces:
 
     @property
     def server(self) -> Path:
-        return self.root / SERVER_TARGET
+        return self.root / self._project.server_name  # named after the server participant, as provisioned
 
     def site(self, name: str) -> Path:
         return self.root / name
@@ -353,28 +428,70 @@ class JobLogWriter:
 
     def __init__(self, workspaces: Workspaces) -> None:
         self.workspaces = workspaces
+        self._project = workspaces._project
 
     def attach(self, jobs: JobStore) -> None:
         jobs.on_transition.append(self.on_transition)
         jobs.on_round.append(self.on_round)
 
+    def _identity(self, target: str) -> str:
+        """The log identity: a site's name; for the server, the name in ``fed_server.json`` (the project's)."""
+        return self._project.name if target == SERVER_TARGET else target
+
     def _line(self, when: float, identity: str, job_id: str, component: str, text: str, level: str = "INFO") -> str:
         return f"{log_time(when)} - {component} - {level} - [identity={identity}, run={job_id}]: {text}"
 
     def _write(self, target: str, when: float, job_id: str, component: str, text: str, level: str = "INFO") -> None:
-        self.workspaces.append(target, self._line(when, target, job_id, component, text, level), job_id)
+        self.workspaces.append(target, self._line(when, self._identity(target), job_id, component, text, level), job_id)
+
+    def _plain(self, target: str, when: float, component: str, text: str) -> None:
+        """A line outside any job context: no ``[identity=..., run=...]`` part, as the parent processes log."""
+        self.workspaces.append(target, f"{log_time(when)} - {component} - INFO - {text}")
+
+    def server_started(self, when: float, sites: list[Any]) -> None:
+        """The server parent's startup lines (at start, so they carry the start time), then the sites it has."""
+        project = self._project
+        self._plain(
+            SERVER_TARGET, when, "Cell", f"server: created backbone external listener for grpc://0:{project.fl_port}"
+        )
+        text = f"Starting Admin Server {project.server_name} on Port {project.admin_port}"
+        self._plain(SERVER_TARGET, when, "nvflare.fuel.hci.server.hci", text)
+        self._plain(SERVER_TARGET, when, "root", "Server started")
+        for number, site in enumerate(sites, 1):
+            self.site_registered(site, when, number)
+
+    def site_registered(self, site: Any, when: float, total: int) -> None:
+        """``ClientManager``'s line on the server (``total``: registered clients now) and ``FederatedClient``'s on
+        the site, with the new token."""
+        text = f"Client: New client {site.name}@127.0.0.1 joined. Sent token: {site.token}.  Total clients: {total}"
+        self._plain(SERVER_TARGET, when, "ClientManager", text)
+        text = f"Successfully registered client:{site.name} for project {self._project.name}. Token:{site.token}"
+        self._plain(site.name, when, "FederatedClient", text)
 
     def on_transition(self, record: JobRecord, old: RunStatus, new: RunStatus, when: float) -> None:
         job_id = record.job_id
         if new is RunStatus.DISPATCHED:
             self._deploy(record, when)
-            self._write(SERVER_TARGET, when, job_id, "JobRunner", "job deployed")
+            self._job_runner_lines(record, when)
         elif new is RunStatus.RUNNING:
             self._write(SERVER_TARGET, when, job_id, "ServerRunner", "Server runner starting ...")
             for site in record.sites:
                 self._write(site, when, job_id, "ClientRunner", "client runner started")
         elif new.finished:
             self._finish(record, old, new, when)
+
+    def _job_runner_lines(self, record: JobRecord, when: float) -> None:
+        """The server parent's ``JobRunner`` lines (``run=?``: outside the job) and each site's ``ClientEngine``."""
+        job_id, sites = record.job_id, ",".join(record.sites)
+        for text in (
+            f"Got the job: {job_id} from the scheduler to run",
+            f"Application {record.app_name} deployed to the server for job: {job_id}",
+            f"App {record.app_name} to be deployed to the clients: {sites} for run: {job_id}",
+            f"Started run: {job_id} for clients: {sites}",
+        ):
+            self._write(SERVER_TARGET, when, "?", "JobRunner", text)
+        for site in record.sites:
+            self._plain(site, when, "ClientEngine", "Starting client app. rank: 0")
 
     def _deploy(self, record: JobRecord, when: float) -> None:
         meta = deployed_meta(record, when)

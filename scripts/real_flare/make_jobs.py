@@ -5,6 +5,11 @@
 - ``slow-numpy``: the same with 50 rounds and a 3 s sleep in the trainer, so it stays RUNNING long
   enough to abort, restart or try to delete it.
 - ``bad-no-deploy-map``: meta.json with an empty deploy_map (InvalidJobDefinition).
+- ``one-round`` / ``two-sites-five-rounds``: other configs (rounds; ``one-round`` deployed to site-1 only).
+- ``gpu-hungry``: resource_spec asking 4 GPUs of each site (none has any: it stays SUBMITTED).
+- ``cpu-spec``: a resource_spec every site satisfies (runs like hello-numpy).
+- ``bad-server-app`` / ``bad-site-app``: a component path that does not import, on the server / on the sites
+  (the app fails to load there).
 """
 
 from __future__ import annotations
@@ -76,19 +81,39 @@ def _client_config(sleep_time: float) -> dict:
     }
 
 
-def write_job(root: Path, name: str, num_rounds: int, sleep_time: float, deploy_map: dict | None = None) -> Path:
+_MISSING_CLASS = "nvflare.app_common.no_such_module.NoSuchComponent"
+
+
+def write_job(
+    root: Path,
+    name: str,
+    num_rounds: int,
+    sleep_time: float,
+    deploy_map: dict | None = None,
+    resource_spec: dict | None = None,
+    min_clients: int = 2,
+    broken: str = "",
+) -> Path:
+    """One job folder; ``broken`` = "server" or "site" puts a component that does not import into that app."""
     job = root / name
     config = job / "app" / "config"
     config.mkdir(parents=True, exist_ok=True)
     meta = {
         "name": name,
-        "resource_spec": {},
+        "resource_spec": resource_spec or {},
         "deploy_map": {"app": ["@ALL"]} if deploy_map is None else deploy_map,
-        "min_clients": 2,
+        "min_clients": min_clients,
     }
+    server, client = _server_config(num_rounds), _client_config(sleep_time)
+    server["workflows"][0]["args"]["min_clients"] = min_clients
+    broken_component = {"id": "broken", "path": _MISSING_CLASS, "args": {}}
+    if broken == "server":
+        server["components"].append(broken_component)
+    elif broken == "site":
+        client["components"].append(broken_component)
     (job / "meta.json").write_text(json.dumps(meta, indent=2))
-    (config / "config_fed_server.json").write_text(json.dumps(_server_config(num_rounds), indent=2))
-    (config / "config_fed_client.json").write_text(json.dumps(_client_config(sleep_time), indent=2))
+    (config / "config_fed_server.json").write_text(json.dumps(server, indent=2))
+    (config / "config_fed_client.json").write_text(json.dumps(client, indent=2))
     return job
 
 
@@ -101,6 +126,12 @@ def main() -> None:
         write_job(root, "hello-numpy", num_rounds=3, sleep_time=0),
         write_job(root, "slow-numpy", num_rounds=50, sleep_time=3),
         write_job(root, "bad-no-deploy-map", num_rounds=1, sleep_time=0, deploy_map={}),
+        write_job(root, "one-round", 1, 0, deploy_map={"app": ["server", "site-1"]}, min_clients=1),
+        write_job(root, "two-sites-five-rounds", 5, 0),
+        write_job(root, "gpu-hungry", 1, 0, resource_spec={"site-1": {"num_of_gpus": 4}, "site-2": {"num_of_gpus": 4}}),
+        write_job(root, "cpu-spec", 1, 0, resource_spec={"site-1": {"num_of_gpus": 0}, "site-2": {"num_of_gpus": 0}}),
+        write_job(root, "bad-server-app", 1, 0, broken="server"),
+        write_job(root, "bad-site-app", 1, 0, broken="site"),
     ):
         print(path)
 

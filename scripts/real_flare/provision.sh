@@ -8,3 +8,9 @@ sed -e "s/@FL_PORT@/$RF_FL_PORT/g" -e "s/@ADMIN_PORT@/$RF_ADMIN_PORT/g" \
 cd "$RF_ROOT"
 "$RF_VENV/bin/nvflare" provision -p "$RF_ROOT/project.yml" -w "$RF_ROOT/workspace"
 ls "$RF_PROD"
+# 2.3's provisioned server keeps its job store and snapshots in /tmp/nvflare/{jobs,snapshot}-storage, shared by
+# every deployment on the machine (another one's jobs showed up here): give this one its own, under $RF_ROOT.
+res="$RF_PROD/localhost/local/resources.json"
+sed -e "s#/tmp/nvflare/jobs-storage#$RF_ROOT/jobs-storage#" -e "s#/tmp/nvflare/snapshot-storage#$RF_ROOT/snapshot-storage#" \
+    "$res.default" > "$res"
+rm -rf "$RF_ROOT/jobs-storage" "$RF_ROOT/snapshot-storage"

@@ -162,3 +162,21 @@ def test_real_client_sees_the_same_check_status_while_a_job_runs(real, ours, fas
     raw = real.api.do_command("check_status client")
     assert raw["data"][0]["rows"][1:] == [["site-1", "app", job_id, "started"], ["site-2", "app", job_id, "started"]]
     real.abort_job(job_id)
+
+
+def test_real_client_sees_starting_then_started_and_abort_task_sent(real, ours, fast_server, tmp_path) -> None:
+    """check_status client says ``starting`` while the job is DISPATCHED, ``started`` once it runs; abort_task on
+    a finished job answers "sent" on every site, as real 2.3.12 sites do."""
+    fast_server.jobs.script_next(JobScript(queued=0.05, deploying=Phase.never(), running=Phase.never()))
+    job_id = ours.submit_job(str(example_job()))
+    fast_server.jobs.advance_to(job_id, "DISPATCHED")
+    rows = real.api.do_command("check_status client")["data"][0]["rows"][1:]
+    assert rows == [["site-1", "app", job_id, "starting"], ["site-2", "app", job_id, "starting"]]
+    fast_server.jobs.advance_to(job_id, "RUNNING")
+    rows = real.api.do_command("check_status client")["data"][0]["rows"][1:]
+    assert rows == [["site-1", "app", job_id, "started"], ["site-2", "app", job_id, "started"]]
+    real.abort_job(job_id)
+    assert ours.get_job_meta(job_id)["status"] == "FINISHED:ABORTED"
+    sent = "Abort signal has been sent to the current task."
+    reply = real.api.do_command(f"abort_task {job_id}")
+    assert reply["data"][0]["rows"] == [["CLIENT", "RESPONSE"], ["site-1", sent], ["site-2", sent]]

@@ -7,6 +7,7 @@ same kind of error for a denial as our shell methods do.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -151,3 +152,28 @@ def test_silent_site_times_out_for_the_real_client(sessions, federation: FakeFla
         )
     finally:
         federation.sites.connect("site-2")
+
+
+def test_real_client_reads_the_provisioned_startup_files_and_log_lines(sessions, federation) -> None:
+    """fed_server.json / fed_client.json / readme.txt carry nvflare provision's text; the logs the real ones' lines."""
+    real, ours = sessions["admin@nvidia.com"]
+    fed_server = json.loads(real.api.do_command("cat server startup/fed_server.json")["data"][0]["data"])
+    project = federation.project
+    assert fed_server["servers"][0]["name"] == project.name
+    assert fed_server["servers"][0]["service"] == {"target": f"localhost:{project.fl_port}", "scheme": "grpc"}
+    end_point = f"localhost:{project.fl_port}:{project.admin_port}"
+    assert fed_server["overseer_agent"]["args"] == {"sp_end_point": end_point}
+    fed_client = json.loads(real.api.do_command("cat site-2 startup/fed_client.json")["data"][0]["data"])
+    assert fed_client["client"] == {
+        "ssl_private_key": "client.key",
+        "ssl_cert": "client.crt",
+        "ssl_root_cert": "rootCA.pem",
+    }
+    readme = real.api.do_command("head site-1 -n 2 readme.txt")["data"][0]["data"]
+    assert readme == "*********************************\nFederated Learning Client package"
+    token = federation.sites.get("site-1").token
+    found = real.api.do_command("grep site-1 Successfully log.txt")["data"][0]["data"]
+    assert found.endswith(f"Successfully registered client:site-1 for project {project.name}. Token:{token}")
+    joined = real.api.do_command('grep server "New client site-1" log.txt')["data"][0]["data"]
+    assert joined.endswith(f"Client: New client site-1@127.0.0.1 joined. Sent token: {token}.  Total clients: 1")
+    assert _real(real.api.do_command("tail server -n 3 log.txt")) == _ours(ours.do_command("tail server -n 3 log.txt"))

@@ -86,7 +86,7 @@ def test_reset_moves_the_workspace_aside_and_frees_it_in_the_background(
     server.reset()
     assert len(server.jobs) == 0
     assert not any(p.name == job_id for site in server.sites.connected() for p in (root / site).iterdir())
-    assert (root / "server" / "startup").is_dir()  # laid out again
+    assert (server.sites.workspace("server") / "startup").is_dir()  # laid out again
     REAPER.drain()
     assert [p.name for p in root.parent.iterdir() if ".discarded-" in p.name] == []
 

@@ -1079,18 +1079,11 @@ def test_abort_task_without_clients(flare: FakeFlareServer) -> None:
 
 
 def test_abort_task_when_no_client_runs_the_job(flare: FakeFlareServer, flare_session: Session) -> None:
+    """Real 2.3.12 sites answer "sent" for a job they run no process for (finished, submitted, unknown)."""
     token = login(flare)
     job_id = submit(flare, token)
-    expected = [
-        {
-            "type": "table",
-            "rows": [
-                ["CLIENT", "RESPONSE"],
-                ["site-1", "Client app has not started."],
-                ["site-2", "Client app has not started."],
-            ],
-        }
-    ]
+    sent = "Abort signal has been sent to the current task."
+    expected = [{"type": "table", "rows": [["CLIENT", "RESPONSE"], ["site-1", sent], ["site-2", sent]]}]
     for line in (f"abort_task {job_id}", "abort_task no-such-job", f"job_mgmt.abort_task {job_id} site-1 site-2"):
         reply = raw(flare, line, token)
         assert wire(reply) == expected, line
@@ -1112,7 +1105,7 @@ def test_abort_task_while_the_job_runs(flare: FakeFlareServer, flare_session: Se
     assert reply.meta == {}
     reply = raw(flare, f"abort_task {job_id} site-2", token)
     assert wire(reply) == [{"type": "table", "rows": [["CLIENT", "RESPONSE"], ["site-2", sent]]}]
-    rows = [["CLIENT", "RESPONSE"], ["site-1", sent], ["site-2", "Client app has not started."]]
+    rows = [["CLIENT", "RESPONSE"], ["site-1", sent], ["site-2", sent]]
     assert wire(raw(flare, f"abort_task {only_site1}", token)) == [{"type": "table", "rows": rows}]
     assert flare_session.do_command(f"abort_task {only_site1}")["data"] == [{"type": "table", "rows": rows}]
     # abort_task leaves the job running
@@ -1169,3 +1162,31 @@ def test_check_status_while_a_job_runs(flare: FakeFlareServer, flare_session: Se
         {"type": "table", "rows": [["JOB_ID", "APP NAME"]]},
     ]
     assert after.meta["jobs"] == []
+
+
+def test_abort_task_on_a_finished_job(flare: FakeFlareServer, flare_session: Session) -> None:
+    """A real 2.3.12 site has no run process for a finished job: get_status says STOPPED, so the signal is "sent"."""
+    token = login(flare)
+    job_id = submit(flare, token)
+    flare.jobs.advance_to(job_id, "FINISHED:COMPLETED")
+    sent = "Abort signal has been sent to the current task."
+    reply = raw(flare, f"abort_task {job_id}", token)
+    assert wire(reply) == [{"type": "table", "rows": [["CLIENT", "RESPONSE"], ["site-1", sent], ["site-2", sent]]}]
+    assert flare_session.do_command(f"abort_task {job_id} site-1")["data"] == [
+        {"type": "table", "rows": [["CLIENT", "RESPONSE"], ["site-1", sent]]}
+    ]
+    assert flare.jobs.status(job_id).value == "FINISHED:COMPLETED"
+
+
+def test_check_status_client_while_a_job_is_dispatched(flare: FakeFlareServer, flare_session: Session) -> None:
+    """A 2.3.12 site's job process says ``starting`` until it has synced with its parent, then ``started``."""
+    flare.jobs.script_next(JobScript.hangs())
+    token = login(flare)
+    job_id = submit(flare, token)
+    flare.jobs.advance_to(job_id, "DISPATCHED")
+    header = ["CLIENT", "APP_NAME", "JOB_ID", "STATUS"]
+    rows = [header, ["site-1", "app", job_id, "starting"], ["site-2", "app", job_id, "starting"]]
+    assert wire(raw(flare, "check_status client", token)) == [{"type": "table", "rows": rows}]
+    flare.jobs.advance_to(job_id, "RUNNING")
+    statuses = flare_session.get_client_job_status()
+    assert [(s["client_name"], s["status"]) for s in statuses] == [("site-1", "started"), ("site-2", "started")]

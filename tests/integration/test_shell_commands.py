@@ -429,18 +429,21 @@ def test_tail_and_grep_show_what_a_running_job_logged(
     log = (flare.sites.workspace("site-1") / "log.txt").read_text()
     tail = flare_session.tail_target_log("site-1")
     assert tail == "\n".join(log.splitlines()[-10:])
+    token = flare.sites.get("site-1").token
     expected = [
+        f"Successfully registered client:site-1 for project flare_harness. Token:{token}",
+        "Starting client app. rank: 0",
         f"[identity=site-1, run={job_id}]: client runner started",
         f"[identity=site-1, run={job_id}]: Round 0/3: got task assignment: name=train",
         f"[identity=site-1, run={job_id}]: Round 1/3: got task assignment: name=train",
     ]
     assert [line.split(" - ", 3)[3] for line in tail.splitlines()] == expected
     found = flare_session.grep_target("site-1", "-n", "Round", "log.txt")
-    assert [line.split(":", 1)[0] for line in found.splitlines()] == ["2", "3"]
+    assert [line.split(":", 1)[0] for line in found.splitlines()] == ["4", "5"]
     assert found.splitlines()[1].endswith("Round 1/3: got task assignment: name=train")
     assert flare_session.head_target_log("site-1", "-n 1").endswith(expected[0])
     server_tail = flare_session.tail_target_log("server", "-n 1")
-    assert server_tail.endswith(f"[identity=server, run={job_id}]: Round 1 started.")
+    assert server_tail.endswith(f"[identity=flare_harness, run={job_id}]: Round 1 started.")
     flare_clock.advance(30)
     assert flare_session.tail_target_log("site-1", "-n 1").endswith("client runner finished")
 

@@ -71,9 +71,57 @@ def test_startup_folders_have_the_kit_file_names(flare: FakeFlareServer, flare_s
     kit_files.append(flare.sites.workspace("site-1") / "startup" / "client.key")
     for key in kit_files:
         assert "PRIVATE KEY" not in key.read_text() and "Stand-in" in key.read_text()
-    fed_client = json.loads(flare_session.cat_target("site-1", file="startup/fed_client.json"))
-    assert fed_client["client"]["name"] == "site-1"
     assert "-rwxr-xr-x" in flare_session.ls_target("server", "-l", "startup/start.sh")
+
+
+#: What ``nvflare provision`` 2.3.12 writes for the default project (server localhost, ports 8002/8003).
+OVERSEER = {
+    "path": "nvflare.ha.dummy_overseer_agent.DummyOverseerAgent",
+    "args": {"sp_end_point": "localhost:8002:8003"},
+}
+FED_SERVER = {
+    "format_version": 2,
+    "servers": [
+        {
+            "name": "flare_harness",
+            "service": {"target": "localhost:8002", "scheme": "grpc"},
+            "admin_host": "localhost",
+            "admin_port": 8003,
+            "ssl_private_key": "server.key",
+            "ssl_cert": "server.crt",
+            "ssl_root_cert": "rootCA.pem",
+        }
+    ],
+    "overseer_agent": OVERSEER,
+}
+FED_CLIENT = {
+    "format_version": 2,
+    "servers": [{"name": "flare_harness", "service": {"scheme": "grpc"}}],
+    "client": {"ssl_private_key": "client.key", "ssl_cert": "client.crt", "ssl_root_cert": "rootCA.pem"},
+    "overseer_agent": OVERSEER,
+}
+
+
+@pytest.mark.parametrize("target", ["site-1", "site-2"])
+def test_startup_configs_are_the_provisioned_ones(flare_session: Session, target: str) -> None:
+    """Provision's files, 2-space JSON without a final newline: same text and sizes as a real kit (``ls -l``)."""
+    server_text = flare_session.cat_target("server", file="startup/fed_server.json")
+    assert json.loads(server_text) == FED_SERVER
+    assert list(json.loads(server_text)["servers"][0]) == list(FED_SERVER["servers"][0])  # provision's key order
+    client_text = flare_session.cat_target(target, file="startup/fed_client.json")
+    assert json.loads(client_text) == FED_CLIENT
+    assert " 500 " in flare_session.ls_target("server", "-l", "startup/fed_server.json")
+    assert " 417 " in flare_session.ls_target(target, "-l", "startup/fed_client.json")
+
+
+def test_readme_files_are_the_provisioned_ones(flare_session: Session) -> None:
+    server = flare_session.cat_target("server", file="readme.txt")
+    assert server.startswith("*********************************\nFederated Learning Server package\n")
+    assert server.rstrip().endswith("Please always safeguard the server.key.")
+    client = flare_session.cat_target("site-2", file="readme.txt")
+    assert "Federated Learning Client package" in client and "safeguard its private key, client.key." in client
+    assert " 588 " in flare_session.ls_target("server", "-l", "readme.txt")
+    assert " 746 " in flare_session.ls_target("site-1", "-l", "readme.txt")
 
 
 def test_local_files_hold_flare_defaults(flare: FakeFlareServer, flare_session: Session) -> None:
@@ -83,7 +131,6 @@ def test_local_files_hold_flare_defaults(flare: FakeFlareServer, flare_session: 
     assert json.loads((local / "privacy.json.sample").read_text())["default_scope"] == "public"
     server_resources = json.loads((flare.sites.workspace("server") / "local" / "resources.json.default").read_text())
     assert server_resources["servers"][0]["admin_storage"] == "transfer"
-    assert "Federated Learning server package" in flare_session.cat_target("server", file="readme.txt")
 
 
 def test_pid_files_name_the_process_info_pid(flare: FakeFlareServer, flare_session: Session) -> None:
@@ -249,3 +296,12 @@ def test_download_of_an_unfinished_job_has_an_empty_workspace(flare: FakeFlareSe
     job_id = submitted(flare, flare_session)
     flare_session.download_job_result(job_id)
     assert listing(flare_session, "server", f"transfer/{job_id}/workspace") == []
+
+
+def test_the_server_folder_is_named_after_the_server_participant(
+    flare: FakeFlareServer, flare_session: Session
+) -> None:
+    """A provisioned server's workspace is ``<prod>/localhost``: ``pwd server`` ends with the participant's name."""
+    assert flare_session.get_working_directory("server").endswith("/localhost")
+    assert flare.sites.workspace("server").name == "localhost"
+    assert flare_session.get_working_directory("site-1").endswith("/site-1")

@@ -51,7 +51,7 @@ def test_renew_swaps_in_a_spare_equal_to_an_in_place_layout(tmp_path: Path) -> N
     (ws.server / "log.txt").write_text("old line\n")
     REAPER.drain()  # the spare is ready
     trash = ws.renew()
-    assert trash is not None and (trash / "server" / "log.txt").read_text() == "old line\n"
+    assert trash is not None and (trash / ws.server.name / "log.txt").read_text() == "old line\n"
     assert _tree(ws.root) == _tree(fresh.root)
     trash_again = ws.renew()  # at once: the next spare may not be ready, then the layout is made inline
     assert trash_again is not None and _tree(ws.root) == _tree(fresh.root)
