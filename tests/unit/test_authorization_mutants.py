@@ -15,7 +15,8 @@ def _targets(includes_server: bool) -> Parsed:
 
 
 def test_describe_a_right_with_its_category_and_submitter() -> None:
-    assert authz.Right("abort_job", job_submitter=True).describe() == "`abort_job` (category `manage_job`; job submitter)"
+    abort_job = authz.Right("abort_job", job_submitter=True)
+    assert abort_job.describe() == "`abort_job` (category `manage_job`; job submitter)"
     assert authz.Right("abort_task").describe() == "`abort_task` (category `manage_job`)"
     assert authz.Right("clone_job", job_submitter=True).describe() == "`clone_job` (job submitter)"
     assert authz.Right("no_such_right").describe() == "`no_such_right`"
