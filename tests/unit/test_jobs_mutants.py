@@ -138,3 +138,39 @@ class JobStoreCopy:
         while not record.status.finished:
             out.append(store.step(record.job_id))
         return out
+
+
+def _running_store() -> tuple[JobStore, _Clock]:
+    clock = _Clock()
+    return JobStore(clock, random.Random(4), lambda: ["site-1"]), clock
+
+
+def test_with_process_orders_by_start_time_then_submission() -> None:
+    store, clock = _running_store()
+    first = store.create({"name": "first", "deploy_map": {"app": ["@ALL"]}}, b"")
+    second = store.create({"name": "second", "deploy_map": {"app": ["@ALL"]}}, b"")
+    third = store.create({"name": "third", "deploy_map": {"app": ["@ALL"]}}, b"")
+    store.advance_to(second.job_id, "RUNNING")
+    clock.now += 50
+    store.advance_to(first.job_id, RunStatus.RUNNING)
+    store.advance_to(third.job_id, "DISPATCHED")
+    assert third.started_at is None
+    assert [r.job_id for r in store.with_process()] == [second.job_id, first.job_id, third.job_id]
+
+
+def test_a_hanging_job_runs_until_it_would_hang_then_refuses() -> None:
+    store, _clock = _running_store()
+    store.script(JobScript.hangs())
+    record = store.create({"name": "h", "deploy_map": {"app": ["@ALL"]}}, b"")
+    with pytest.raises(JobStoreError, match=rf"^job {record.job_id} is scripted to hang; abort it instead$"):
+        store.run_to_completion(record.job_id)
+    assert record.status is RunStatus.RUNNING
+
+
+def test_advance_to_a_status_the_job_skips_names_both() -> None:
+    store, _clock = _running_store()
+    record = store.create({"name": "x", "deploy_map": {"app": ["@ALL"]}}, b"")
+    with pytest.raises(
+        JobStoreError, match=rf"^job {record.job_id} finished as FINISHED:COMPLETED before reaching FINISHED:ABORTED$"
+    ):
+        store.advance_to(record.job_id, "FINISHED:ABORTED")
