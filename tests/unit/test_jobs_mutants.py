@@ -80,6 +80,8 @@ def test_a_job_whose_replay_raises_is_quarantined_and_the_hooks_hear_of_it() -> 
     assert broken.fault == "RuntimeError: boom"
     assert broken.stamp == stamp + 1  # its queued entry is stale now
     assert heard == [(broken.job_id, "boom"), ("second hook", "RuntimeError")]
+    store._compact()  # the quarantined job's entry is stale: its stamp moved on though ``queued`` did not
+    assert [entry[3] for entry in store._timeline] == [healthy]
     store._event_time = lambda record: None if record.fault else times.get(record.job_id)  # type: ignore[method-assign]
     store.sync(2_000.0)
     assert fired == [(healthy.job_id, 1_200.0)]  # the quarantined job's entry did not fire
