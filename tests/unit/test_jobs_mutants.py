@@ -176,3 +176,18 @@ def test_advance_to_a_status_the_job_skips_names_both() -> None:
         JobStoreError, match=rf"^job {record.job_id} finished as FINISHED:COMPLETED before reaching FINISHED:ABORTED$"
     ):
         store.advance_to(record.job_id, "FINISHED:ABORTED")
+
+
+def test_step_finishes_a_running_job_with_exactly_its_rounds_and_refuses_an_orphan() -> None:
+    store, _clock = _running_store()
+    record = store.create({"name": "r", "deploy_map": {"app": ["@ALL"]}}, b"")
+    store.advance_to(record.job_id, "RUNNING")
+    assert store.step(record.job_id) is RunStatus.FINISHED_COMPLETED
+    assert len(record.round_times) == record.script.rounds == 3
+    lost = store.create({"name": "o", "deploy_map": {"app": ["@ALL"]}}, b"")
+    store.advance_to(lost.job_id, "RUNNING")
+    store.orphan(lost.job_id)
+    with pytest.raises(
+        JobStoreError, match=rf"^job {lost.job_id} is orphaned \(not in the runner\); it cannot advance$"
+    ):
+        store.step(lost.job_id)
