@@ -191,3 +191,13 @@ def test_step_finishes_a_running_job_with_exactly_its_rounds_and_refuses_an_orph
         JobStoreError, match=rf"^job {lost.job_id} is orphaned \(not in the runner\); it cannot advance$"
     ):
         store.step(lost.job_id)
+
+
+def test_step_refuses_a_job_the_scheduler_can_never_take() -> None:
+    store, _clock = _running_store()
+    record = store.create({"name": "bad", "schedule_count": -1}, b"")
+    with pytest.raises(
+        JobStoreError,
+        match=rf"^job {record.job_id} can never be scheduled: schedule_count -1 is not a whole number >= 0$",
+    ):
+        store.step(record.job_id)
