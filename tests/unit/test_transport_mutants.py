@@ -7,12 +7,13 @@ import re
 import ssl
 import time
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import pytest
+import trustme
 
 from flare_api.errors import NoConnection, TLSRejected
-from flare_api.transport import Transport
+from flare_api.transport import Transport, client_ssl_context
 
 
 def _rejected_by_server() -> ssl.SSLError:
@@ -70,3 +71,25 @@ def test_other_errors_stay_plain_connection_failures(tmp_path: Path) -> None:
     exc = OSError(111, "Connection refused")
     failure = _fail(exc, tmp_path / "client.crt")
     assert type(failure) is NoConnection and _text(failure) == _head(exc)
+
+
+def test_client_ssl_context_clears_the_strict_x509_flag(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Python 3.13's default context sets VERIFY_X509_STRICT; 3.11's does not, so set it here to see it cleared."""
+    ca = trustme.CA()
+    leaf = ca.issue_cert("admin@example.com")
+    ca_path, cert_path, key_path = tmp_path / "rootCA.pem", tmp_path / "client.crt", tmp_path / "client.key"
+    ca.cert_pem.write_to_path(str(ca_path))
+    leaf.cert_chain_pems[0].write_to_path(str(cert_path))
+    leaf.private_key_pem.write_to_path(str(key_path))
+    default = ssl.create_default_context
+
+    def strict_default(*args: Any, **kwargs: Any) -> ssl.SSLContext:
+        context = default(*args, **kwargs)
+        context.verify_flags |= ssl.VERIFY_X509_STRICT
+        return context
+
+    monkeypatch.setattr(ssl, "create_default_context", strict_default)
+    context = client_ssl_context(ca_path, cert_path, key_path)
+    assert not context.verify_flags & ssl.VERIFY_X509_STRICT
+    assert context.check_hostname is False and context.verify_mode is ssl.CERT_REQUIRED
+    assert context.minimum_version is ssl.TLSVersion.TLSv1_2
