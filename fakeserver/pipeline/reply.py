@@ -101,10 +101,6 @@ class Reply:
             self.string(text)
         return self
 
-    def update_meta(self, meta: dict[str, Any]) -> Reply:
-        self.meta.update(meta)
-        return self
-
     @property
     def has_error(self) -> bool:
         return any(item.type.value == "error" for item in self.items)
