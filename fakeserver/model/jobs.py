@@ -24,7 +24,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, Union
 
+from .job_config import JobConfig, parse_job
 from .job_script import LEGAL_TRANSITIONS, JobScript, Phase, RunStatus
+from .loadable import job_load_failure
 
 #: ``JobMetaKey`` values the fake writes.
 CLONED_META_KEYS = (
@@ -121,6 +123,8 @@ class JobRecord:
     stamp: int = 0
     #: (time, stamp) of the job's valid timeline entry, if one is queued.
     queued: Optional[tuple[float, int]] = None
+    #: The job's own app configs (workflows, components, executors), read at submit.
+    config: JobConfig = field(default_factory=JobConfig)
 
     @property
     def current_round(self) -> int:
@@ -299,7 +303,10 @@ class JobStore:
         meta["status"] = RunStatus.SUBMITTED.value
         self._seq += 1
         script = self._pick_script(meta.get("name") if isinstance(meta.get("name"), str) else None)
-        record = JobRecord(meta=meta, content=content, script=script, seq=self._seq, phase_start=now)
+        config = parse_job(content)
+        server_apps = [app for app, sites in _deploy_items(meta) if SERVER_SITE in sites or ALL_SITES in (s.upper() for s in sites)]
+        script = script.for_job(config.num_rounds(server_apps[0]) if server_apps else None)
+        record = JobRecord(meta=meta, content=content, script=script, seq=self._seq, phase_start=now, config=config)
         record.fault = schedule_fault(meta)
         self._jobs[record.job_id] = record
         self._live[record.job_id] = record
@@ -665,6 +672,9 @@ class JobStore:
 
     # ------------------------------------------------------------------ runner
     def _start(self, record: JobRecord, when: float) -> None:
+        failure = job_load_failure(record.config, record.site_apps)
+        if failure is not None:
+            record.script = record.script.fails_to_load(failure)
         record.in_runner = True
         self._set_status(record, RunStatus.RUNNING, when)
         self._start_round(record, when)
@@ -764,6 +774,14 @@ class JobStore:
                 raise JobStoreError(f"job {job_id} finished as {record.status.value} before reaching {target.value}")
             self.step(job_id)
         return record
+
+
+def _deploy_items(meta: dict[str, Any]) -> list[tuple[str, list[str]]]:
+    """``deploy_map`` as (app, sites) pairs, whatever a client sent (non-list site entries count as none)."""
+    deploy_map = meta.get("deploy_map")
+    if not isinstance(deploy_map, dict):
+        return []
+    return [(str(app), [str(s) for s in sites] if isinstance(sites, list) else []) for app, sites in deploy_map.items()]
 
 
 def _as_int(value: object) -> int:
