@@ -149,6 +149,8 @@ class JobRecord:
         """When the next round starts, if rounds follow the clock and any are left."""
         if self.started_at is None or len(self.round_times) >= self.script.rounds or not self.in_runner:
             return None
+        if self.load_failures:  # the server's workflow never starts, or waits in round 0 for dead sites
+            return None
         span = self.script.round_span()
         if span is None:
             return None
@@ -771,7 +773,7 @@ class JobStore:
     # ------------------------------------------------------------------ runner
     def _start(self, record: JobRecord, when: float) -> None:
         script = record.script
-        if script.check_loadable:
+        if script.check_loadable and script.outcome is RunStatus.FINISHED_COMPLETED:  # a scripted outcome wins
             record.load_failures = job_load_failures(record.config, record.site_apps, script.loadable)
         server_fails = bool(record.load_failures) and record.load_failures[0].on_server
         if record.load_failures:
@@ -837,7 +839,7 @@ class JobStore:
         if status is RunStatus.RUNNING and not record.in_runner:
             raise JobStoreError(f"job {job_id} is orphaned (not in the runner); it cannot advance")
         if status is RunStatus.RUNNING:
-            while len(record.round_times) < record.script.rounds:
+            while len(record.round_times) < record.script.rounds and not record.load_failures:
                 self._start_round(record, now)
             self._finish(record, record.script.outcome, now)
         while len(record.transitions) == before:

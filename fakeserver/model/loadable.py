@@ -92,6 +92,7 @@ class _Resolver:
         self.installed = installed
         custom = set(app.custom_modules)
         self.custom_packages = {m.rsplit(".", i)[0] for m in custom for i in range(1, m.count(".") + 1)}
+        self.custom_packages.update(m for m, entry in app.custom_modules.items() if entry.endswith("/__init__.py"))
         self._parsed: dict[str, Optional[frozenset[str]]] = {}
 
     def _is_installed(self, path: str) -> bool:

@@ -38,13 +38,23 @@ def server_log(record: JobRecord) -> str:
     def add(when: float, component: str, text: str, level: str = "INFO") -> None:
         lines.append(f"{history_time(when)},000 - {component} - {level} - [identity=server, run={job_id}]: {text}")
 
+    failures = record.load_failures
+    if failures and failures[0].on_server and record.started_at is not None:
+        # the job process could not build the server app: its ConfigError, and no workflow ever ran
+        location = f"startup/../{job_id}/app_server/config/{failures[0].config_file}"
+        text = f"FL server execution exception: ConfigError: {failures[0].config_error(location)}"
+        lines.append(f"{history_time(record.started_at)},000 - runner_process - ERROR - {text}")
+        return "".join(line + "\n" for line in lines)
     if record.started_at is not None:
         add(record.started_at, "ServerRunner", "Server runner starting ...")
         for number, when in enumerate(round_times(record)):
             add(when, "ScatterAndGather", f"Round {number} started.")
     if record.finished_at is not None:
         status = record.status
-        if status is RunStatus.FINISHED_EXECUTION_EXCEPTION:
+        if failures and status is RunStatus.FINISHED_EXECUTION_EXCEPTION:
+            text = "Aborting current RUN due to FATAL_SYSTEM_ERROR received: All clients are dead"
+            add(record.finished_at, "ServerRunner", text, "ERROR")
+        elif status is RunStatus.FINISHED_EXECUTION_EXCEPTION:
             add(record.finished_at, "ServerRunner", f"Exception in workflow: {record.script.failure}", "ERROR")
         elif status is RunStatus.FINISHED_ABORTED:
             add(record.finished_at, "ServerRunner", "Abort signal received. Aborting the run.")
