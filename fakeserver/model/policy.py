@@ -33,6 +33,8 @@ RIGHT_CATEGORIES: dict[str, str] = {
         "operate",
     ),
     **dict.fromkeys(["cat", "grep", "head", "ls", "pwd", "tail"], "shell_commands"),
+    # FLARE 2.4+: the pull of each file of a download is authorized like the download itself.
+    **dict.fromkeys(["download_job", "download_job_file"], "download_job"),
 }
 
 #: FLARE 2.3's provisioned ``authorization.json.default``.

@@ -47,6 +47,8 @@ class Request:
     session: Optional[AdminSession] = None
     #: The job's submitter when the command's right was checked with one (forwarded to the sites).
     submitter: Person = NOBODY
+    #: The body of a binary exchange (FLARE 2.5+ ``submit_job`` sends its zip so); None for a text request.
+    body: Optional[bytes] = None
 
     @property
     def user_name(self) -> str:

@@ -29,11 +29,10 @@ DUMPS = {
 }
 ROW_COUNTS = {FlareVersion.V2_4: 40, FlareVersion.V2_5: 42, FlareVersion.V2_6: 45}
 
-_24 = {("job_mgmt", "download_job_file"), ("job_mgmt", "download_job"), ("sys", "report_env")}
-_25 = _24 | {("job_mgmt", "app_command"), ("job_mgmt", "submit_job")}
+_24 = {("sys", "report_env")}
+_25 = _24 | {("job_mgmt", "app_command")}
 _26 = _25 | {
     ("job_mgmt", "configure_job_log"),
-    ("job_mgmt", "download_job_components"),
     ("job_mgmt", "list_job"),
     ("sys", "configure_site_log"),
 }
