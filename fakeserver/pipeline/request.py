@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Optional
 from ..model.policy import NOBODY, Person
 from ..model.sessions import AdminSession
 from ..model.state import ServerState
+from ..protocol.versions import FlareVersion
 
 if TYPE_CHECKING:
     from .registry import CommandRegistry, CommandSpec
@@ -47,6 +48,13 @@ class Request:
     session: Optional[AdminSession] = None
     #: The job's submitter when the command's right was checked with one (forwarded to the sites).
     submitter: Person = NOBODY
+    #: The request meta's ``cmd_props`` (FLARE 2.5+ ``app_command`` data), None when absent.
+    props: Any = None
+
+    @property
+    def version(self) -> FlareVersion:
+        """The FLARE series the server emulates (its registry's)."""
+        return self.registry.version
 
     @property
     def user_name(self) -> str:
