@@ -13,7 +13,7 @@ from flare_api.wire import Item, MetaKey, MetaStatus
 from flare_api.wire.spliced import Spliced
 
 from ..model.job_script import RunStatus
-from ..model.jobs import CLONED_META_KEYS, AbortOutcome, JobRecord, JobStore, duration_string
+from ..model.jobs import CLONED_META_KEYS, DATA_STORAGE_FORMAT, AbortOutcome, JobRecord, JobStore, duration_string
 from ..model.results import download_zip
 from ..model.uploads import JobDefinitionError, JobPackage, SubmitCrash, UploadCrash, decode_upload
 from ..pipeline.arguments import JOB, JOB_ID, JOB_TARGETS, Param, Parsed, client_targets, word
@@ -295,7 +295,7 @@ def handle_submit_job(request: Request, reply: Reply, package: JobPackage) -> No
 def storage_format(request: Request, meta: dict[str, Any]) -> None:
     """2.5+ servers write ``data_storage_format: 2`` into the meta of every submitted or cloned job."""
     if request.version >= FlareVersion.V2_5:
-        meta[msg24.DATA_STORAGE_FORMAT] = msg24.DATA_STORAGE_FORMAT_VALUE
+        meta[DATA_STORAGE_FORMAT] = msg24.DATA_STORAGE_FORMAT_VALUE
 
 
 def handle_clone_job(request: Request, reply: Reply, job: JobRecord) -> None:

@@ -19,8 +19,7 @@ NO_JOB_COMPONENTS = "no_job_compoents"
 CLIENT_STATUS = "client_status"
 FQCN = "fqcn"
 JOB_COMPONENTS = "job_components"
-#: Job meta key 2.5+ servers write on submit and clone (value 2).
-DATA_STORAGE_FORMAT = "data_storage_format"
+#: The ``data_storage_format`` 2.5+ servers write into the meta of a submitted or cloned job.
 DATA_STORAGE_FORMAT_VALUE = 2
 
 # ---- job ids (2.4+ check the id is a UUID4 before looking it up)
