@@ -10,7 +10,7 @@ import socket
 import ssl
 import time
 from pathlib import Path
-from typing import Optional, Protocol
+from typing import Any, Optional, Protocol
 
 from .errors import InvalidReply, NoConnection, TLSRejected
 from .tls_diagnosis import definitive_ssl_error, local_certificate_problem
@@ -38,8 +38,15 @@ class RequestTransport(Protocol):
     port: int
     timeout: float
 
-    def request(self, line: str, token: Optional[str] = None, *, timeout: Optional[float] = None) -> Optional[Document]:
-        """Send one command line with an optional session token; return the reply document."""
+    def request(
+        self,
+        line: str,
+        token: Optional[str] = None,
+        *,
+        timeout: Optional[float] = None,
+        meta: Optional[dict[str, Any]] = None,
+    ) -> Optional[Document]:
+        """Send one command line with an optional session token (and request ``meta``); return the reply."""
         ...
 
 
@@ -108,10 +115,17 @@ class Transport:
             return failure
         return TLSRejected(f"{failure}: {cause}")
 
-    def request(self, line: str, token: Optional[str] = None, *, timeout: Optional[float] = None) -> Optional[Document]:
+    def request(
+        self,
+        line: str,
+        token: Optional[str] = None,
+        *,
+        timeout: Optional[float] = None,
+        meta: Optional[dict[str, Any]] = None,
+    ) -> Optional[Document]:
         """Send ``line`` (with ``token``) and return the reply; None if the server sent no document."""
         timeout = self.timeout if timeout is None else timeout
-        payload = encode_stream([Document.request(line, token).to_json()])
+        payload = encode_stream([Document.request(line, token, meta).to_json()])
         started = time.monotonic()
         try:
             sock = socket.create_connection((self.host, self.port), timeout=timeout)
