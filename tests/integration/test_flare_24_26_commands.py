@@ -17,14 +17,11 @@ from fakeserver import FakeFlareServer, JobScript, Phase
 from fakeserver.example_jobs import example_job
 from flare_api import (
     AuthorizationError,
-    ClientsStillRunning,
     FlareVersion,
     InternalError,
     InvalidArgumentError,
     InvalidTarget,
-    JobNotDone,
     JobNotFound,
-    JobNotRunning,
     NoReply,
     NotInFlareVersion,
     Session,
@@ -116,9 +113,12 @@ def test_report_env_rows_are_strs_of_the_env_dicts(server: FakeFlareServer, sess
 
 def test_a_member_may_not_read_client_env(server: FakeFlareServer) -> None:
     _since(server, "2.4")
-    with new_secure_session(MEMBER, server.startup_kit(MEMBER), timeout=10.0) as member:
+    member = new_secure_session(MEMBER, server.startup_kit(MEMBER), timeout=10.0)
+    try:
         with pytest.raises(AuthorizationError, match="not authorized for 'report_env'"):
             member.get_client_env()
+    finally:
+        member.close()
 
 
 # ------------------------------------------------------------------------------------ app_command (2.5+)
@@ -157,9 +157,12 @@ def test_app_command_errors(server: FakeFlareServer, session: Session, running: 
 
 def test_a_member_may_not_run_app_commands(server: FakeFlareServer, running: str) -> None:
     _since(server, "2.5")
-    with new_secure_session(MEMBER, server.startup_kit(MEMBER), timeout=10.0) as member:
+    member = new_secure_session(MEMBER, server.startup_kit(MEMBER), timeout=10.0)
+    try:
         with pytest.raises(AuthorizationError, match="not authorized for 'app_command'"):
             member.do_app_command(running, "topic", {})
+    finally:
+        member.close()
 
 
 # ------------------------------------------------------------------------------------ list_job, configure_*_log (2.6)
