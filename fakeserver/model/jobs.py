@@ -55,6 +55,9 @@ SITE_LOAD_FAILURE_SECONDS = 74.0
 DEAD_JOB_FIRST_REPORT = 9.0
 DEAD_JOB_REPORT_INTERVAL = 10.0
 
+#: Job meta key FLARE 2.5+ write on create (``submit_job``, ``clone_job``).
+DATA_STORAGE_FORMAT = "data_storage_format"
+
 
 class IllegalTransition(AssertionError):
     """The state machine tried a move FLARE never makes: a bug in the fake."""
@@ -327,11 +330,14 @@ class JobStore:
         """Store a new job (FLARE's ``JobDefManager.create``): id, times and ``SUBMITTED`` are added."""
         now = self._clock.time()
         meta = dict(meta)
+        storage_format = meta.pop(DATA_STORAGE_FORMAT, None)  # FLARE 2.5+'s create writes it here
         meta["job_id"] = self._new_id()
         meta["submit_time"] = now
         meta["submit_time_iso"] = iso_string(now)
         meta["start_time"] = ""
         meta["duration"] = "N/A"
+        if storage_format is not None:
+            meta[DATA_STORAGE_FORMAT] = storage_format
         meta["status"] = RunStatus.SUBMITTED.value
         self._seq += 1
         script = self._pick_script(meta.get("name") if isinstance(meta.get("name"), str) else None)

@@ -104,6 +104,11 @@ class Reply:
             self.string(text)
         return self
 
+    def update_meta(self, meta: dict[str, Any]) -> Reply:
+        """Add keys to the reply's meta (FLARE 2.4+ replies carry e.g. ``client_status`` beside ``status``)."""
+        self.meta.update(meta)
+        return self
+
     @property
     def has_error(self) -> bool:
         return any(item.type.value == "error" for item in self.items)
