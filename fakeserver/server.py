@@ -129,6 +129,8 @@ class FakeFlareServer:
         self.jobs = Jobs(self._state)
         #: Connect and disconnect the simulated client sites.
         self.sites = Sites(self._state)
+        #: FLARE 2.5+ ``app_command`` functions by topic (``register(topic, fn(job_id, cmd_data) -> dict)``).
+        self.app_commands = self._state.app_commands
         #: The admin sessions the server holds (read-only).
         self.sessions = Sessions(self._state)
         #: Counters of connections and requests (TLS and in-process).

@@ -24,9 +24,16 @@ class CommandRunner:
 
     @abstractmethod
     def _do_command(
-        self, line: str, *, enforce_meta: bool = True, check_known: bool = True, label: Optional[str] = None
+        self,
+        line: str,
+        *,
+        enforce_meta: bool = True,
+        check_known: bool = True,
+        label: Optional[str] = None,
+        props: Any = None,
     ) -> Document:
-        """Send one command line; raise FLARE's exception for an error reply."""
+        """Send one command line (``props``: the request meta's ``cmd_props``); raise FLARE's exception for an
+        error reply."""
 
     @abstractmethod
     def _command(self, *args: str, enforce_meta: bool = True) -> Document:

@@ -178,6 +178,11 @@ class JobsStillRunning(JobNotDone, InternalError):
     """``shutdown``/``restart`` refused because a job is running."""
 
 
+class NotInFlareVersion(InternalError):
+    """Ours: the method's command is not in the server's FLARE series (e.g. ``do_app_command`` before 2.5);
+    an ``InternalError``, as FLARE's client raises when a command is missing from the server's table."""
+
+
 _SUBSTRING_STATUS = (
     ("session_inactive", ApiStatus.ERROR_INACTIVE_SESSION),
     ("wrong server", ApiStatus.ERROR_SERVER_CONNECTION),

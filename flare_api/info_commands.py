@@ -21,6 +21,9 @@ accepts exactly ``<cmd> <job_id> server|client``:
   (2.4 sends ``all``) does the same.
 * 2.4 returns only the first dict of the reply; we return every target's answer.
 
+Against a FLARE 2.4+ server none of this applies: the command goes as FLARE 2.4 sends it (``all``, site names)
+and the reply's one dict, keyed by ``server`` and site names, is returned as is (``"No Error"`` included).
+
 Server refusals map to 2.4's exceptions: ``Job_id: <id> is not running.`` → ``JobNotRunning``, ``Cannot
 find job`` (the job is still starting) and unknown jobs → ``JobNotFound``, ``no clients available`` →
 ``NoClientsAvailable``, a denial → ``AuthorizationError``.
@@ -29,6 +32,7 @@ find job`` (the job is still starting) and unknown jobs → ``JobNotFound``, ``n
 from __future__ import annotations
 
 import re
+from abc import abstractmethod
 from typing import Any, Optional, Union
 
 from .command_runner import CommandRunner
@@ -43,7 +47,8 @@ from .errors import (
     ProtocolError,
 )
 from .types import TargetType
-from .wire import Document, Item, ItemType
+from .versions import FlareVersion
+from .wire import Document, Item, ItemType, join_command_line
 
 #: One target's answer: its dict, or the text the server sent in its place.
 TargetAnswer = Union[dict[str, Any], str]
@@ -120,6 +125,14 @@ def _answer(item: Item) -> TargetAnswer:
     return item.text
 
 
+def first_dict(reply: Document) -> dict[str, Any]:
+    """FLARE 2.4+'s ``_get_dict_data``: the data of the reply's first dict item, ``{}`` if it has none."""
+    for item in reply.items:
+        if item.type is ItemType.DICT and isinstance(item.data, dict):
+            return dict(item.data)
+    return {}
+
+
 def narrow(answers: dict[str, TargetAnswer], wanted: Optional[list[str]]) -> dict[str, TargetAnswer]:
     """Only the wanted sites' answers (all without a list); a wanted site without one is ``InvalidTarget``."""
     if not wanted:
@@ -132,6 +145,11 @@ def narrow(answers: dict[str, TargetAnswer], wanted: Optional[list[str]]) -> dic
 
 class InfoCommands(CommandRunner):
     """Mixin: job stats and errors of the server and the client sites, and resetting the errors."""
+
+    @property
+    @abstractmethod
+    def flare_version(self) -> FlareVersion:
+        """The server's FLARE series, read from its command table at login."""
 
     def show_stats(self, job_id: str, target_type: str, targets: Optional[list[str]] = None) -> dict[str, TargetAnswer]:
         """Stats of a running job per target: the server's workflow and runner, each site's runner."""
@@ -153,6 +171,9 @@ class InfoCommands(CommandRunner):
         checked_id = check_job_id(job_id)
         target = check_target_type(target_type)
         wanted = check_targets(targets) if target == CLIENT and targets else None
+        if self.flare_version >= FlareVersion.V2_4:  # one command, one dict keyed by target (``all`` works)
+            line = join_command_line([command, checked_id, target, *(wanted or [])])
+            return first_dict(self._do_command(line, enforce_meta=False))
         result: dict[str, TargetAnswer] = {}
         if target in (SERVER, ALL):
             reply = self._info_request(command, checked_id, SERVER)

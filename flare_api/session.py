@@ -37,6 +37,7 @@ from .startup_kit import StartupKit, load_startup_kit
 from .system_commands import SystemCommands
 from .transport import RequestTransport, TransferTransport, Transport, client_ssl_context
 from .types import ApiStatus, ClientInfo, JobInfo, ServerInfo, SystemInfo
+from .version_commands import VersionCommands
 from .versions import FlareVersion, detect_flare_version
 from .wire import Document, ItemType, MetaKey, join_command_line, split_command_line
 from .wire.transfer import TransferFraming
@@ -52,11 +53,13 @@ LOGIN_REJECT = "REJECT"
 #: FLARE's POC server accepts exactly this user and password.
 POC_USER = "admin"
 POC_PASSWORD = "admin"
+#: The request meta key of a command's data (FLARE 2.5+ ``app_command``).
+CMD_PROPS = "cmd_props"
 #: How long try_connect waits between login attempts while the server is unreachable.
 RETRY_INTERVAL = 0.5
 
 
-class Session(JobCommands, SystemCommands, ShellCommands, InfoCommands):
+class Session(JobCommands, SystemCommands, ShellCommands, InfoCommands, VersionCommands):
     """A logged-in admin session (call :meth:`try_connect` first, or use :func:`new_secure_session`).
 
     ``timeout`` bounds each socket operation of each request; ``clock`` is what ``monitor_job`` sleeps
@@ -229,12 +232,19 @@ class Session(JobCommands, SystemCommands, ShellCommands, InfoCommands):
 
     # ----------------------------------------------------------------------------- commands
     def _do_command(
-        self, line: str, *, enforce_meta: bool = True, check_known: bool = True, label: Optional[str] = None
+        self,
+        line: str,
+        *,
+        enforce_meta: bool = True,
+        check_known: bool = True,
+        label: Optional[str] = None,
+        props: Any = None,
     ) -> Document:
         """Send one command line and map the reply to FLARE's exceptions (reference 8.4/8.10).
 
         ``label`` is the command as the user gave it, for error messages (``submit_job <folder>`` rather
-        than the wire line carrying the whole zip), as FLARE names it.
+        than the wire line carrying the whole zip), as FLARE names it. ``props`` travel in the request
+        meta as ``cmd_props`` (FLARE 2.5+ ``app_command``), omitted when falsy as FLARE does.
         """
         if self._closed:
             raise SessionClosed("session closed")
@@ -248,7 +258,10 @@ class Session(JobCommands, SystemCommands, ShellCommands, InfoCommands):
             if name not in self._commands:
                 raise InternalError(f"protocol error: {ApiStatus.ERROR_SYNTAX}: Command {name} not found")
         try:
-            reply = self._transport.request(line, self._token)
+            if props:
+                reply = self._transport.request(line, self._token, meta={CMD_PROPS: props})
+            else:
+                reply = self._transport.request(line, self._token)
         except NoConnection as exc:
             raise ConnectionLost(str(exc)) from None
         self._trace(line, reply)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+from abc import abstractmethod
 from typing import Any, Optional
 
 from .command_runner import CommandRunner
@@ -26,6 +27,7 @@ from .errors import (
     InvalidTarget,
     raise_for_reply,
 )
+from .versions import FlareVersion
 from .wire import Document, ItemType, join_command_line, validate_document
 
 #: FLARE's character sets for a target, options and a path (matched whole: a trailing newline fails).
@@ -120,6 +122,11 @@ def validate_pattern(pattern: object) -> str:
 class ShellCommands(CommandRunner):
     """Mixin: look at the server's and the sites' workspace folders (``pwd ls cat head tail grep``)."""
 
+    @property
+    @abstractmethod
+    def flare_version(self) -> FlareVersion:
+        """The server's FLARE series, read from its command table at login."""
+
     def ls_target(self, target: str, options: Optional[str] = None, path: Optional[str] = None) -> str:
         """``ls [options] [path]`` in the target's working directory."""
         return self._shell_command_on_target("ls", target, options, path)
@@ -179,14 +186,21 @@ class ShellCommands(CommandRunner):
         if fp:
             args.append(validate_path(fp) if fp_type == "path" else validate_file(fp))
         line = join_command_line(args)
-        return shell_output(command, line, self.do_command(line, raise_errors=False))
+        version = self.flare_version.value
+        return shell_output(command, line, self.do_command(line, raise_errors=False), flare_version=version)
 
 
-def shell_output(command: str, line: str, result: dict[str, Any]) -> str:
-    """The text of a shell command's reply (its string items), or the exception its refusal maps to."""
+def shell_output(command: str, line: str, result: dict[str, Any], *, flare_version: Optional[str] = None) -> str:
+    """The text of a shell command's reply (its string items), or the exception its refusal maps to.
+
+    A FLARE 2.4+ server's refusal carries its status (``invalid_target``, ``error``): it maps as FLARE 2.4's
+    client maps it (``InvalidTarget``, ``InternalError("error: ...")``).
+    """
     reply = _reply_document(line, result)
     error = reply.first(ItemType.ERROR)
     if error is not None:
+        if flare_version not in (None, FlareVersion.V2_3.value):
+            raise_for_reply(line, reply, enforce_meta=False, flare_version=flare_version)
         _raise_for_shell_error(line, error.text)
         raise_for_reply(line, reply, enforce_meta=False)
         raise InternalError(f"server error in '{line}': {error.text}")

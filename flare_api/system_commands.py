@@ -68,6 +68,8 @@ DUMMY_SSID = "ebc6125d-0a56-4688-9b08-355fe9e4d61a"
 #: A 2.3 FedAdminServer's admin→client timeout until set_timeout changes it.
 DEFAULT_ADMIN_TIMEOUT = 10.0
 NO_REPLY = "no_reply"
+#: FLARE 2.4+'s meta key of ``check_status client`` rows and of restart's per-client answers.
+CLIENT_STATUS = "client_status"
 
 _SERVER_ERROR_PREFIX = "server internal error (error): "
 #: Server refusal texts (2.3.12 wording) and the FLARE 2.4 exception each maps to; prefixes end with a space.
@@ -186,7 +188,11 @@ class SystemCommands(CommandRunner):
         args = ["check_status", TargetType.CLIENT.value]
         if client_names:
             args += validate_client_names(client_names)
-        rows = _table_rows(self._system_command(args, enforce_meta=False))
+        reply = self._system_command(args, enforce_meta=False)
+        statuses = reply.meta.get(CLIENT_STATUS)
+        if isinstance(statuses, list):  # FLARE 2.4+: meta ``client_status``, returned as FLARE's client does
+            return statuses
+        rows = _table_rows(reply)
         if rows is None:
             return None
         return [dict(zip(_CLIENT_STATUS_KEYS, row)) for row in rows]

@@ -12,7 +12,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Optional, Protocol, TypeVar, Union
+from typing import Any, Callable, Optional, Protocol, TypeVar, Union
 
 from .errors import InvalidReply, NoConnection, TLSRejected
 from .tls_diagnosis import definitive_ssl_error, local_certificate_problem
@@ -45,8 +45,15 @@ class RequestTransport(Protocol):
     port: int
     timeout: float
 
-    def request(self, line: str, token: Optional[str] = None, *, timeout: Optional[float] = None) -> Optional[Document]:
-        """Send one command line with an optional session token; return the reply document."""
+    def request(
+        self,
+        line: str,
+        token: Optional[str] = None,
+        *,
+        timeout: Optional[float] = None,
+        meta: Optional[dict[str, Any]] = None,
+    ) -> Optional[Document]:
+        """Send one command line with an optional session token (and request ``meta``); return the reply."""
         ...
 
 
@@ -131,10 +138,17 @@ class Transport:
             return failure
         return TLSRejected(f"{failure}: {cause}")
 
-    def request(self, line: str, token: Optional[str] = None, *, timeout: Optional[float] = None) -> Optional[Document]:
+    def request(
+        self,
+        line: str,
+        token: Optional[str] = None,
+        *,
+        timeout: Optional[float] = None,
+        meta: Optional[dict[str, Any]] = None,
+    ) -> Optional[Document]:
         """Send ``line`` (with ``token``) and return the reply; None if the server sent no document."""
         timeout = self.timeout if timeout is None else timeout
-        payload = encode_stream([Document.request(line, token).to_json()])
+        payload = encode_stream([Document.request(line, token, meta).to_json()])
         text = self._roundtrip(
             [payload], timeout, lambda sock: read_stream(sock, timeout=timeout, max_bytes=self.max_reply_bytes)
         )

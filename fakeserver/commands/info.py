@@ -16,16 +16,19 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from flare_api.wire import MetaStatus
+
 from ..model.job_script import RunStatus
 from ..model.jobs import SERVER_SITE, JobRecord
-from ..pipeline.arguments import JOB, JOB_TARGETS, Param, Parsed, arg_count, refuse
+from ..pipeline.arguments import JOB, JOB_TARGETS, Param, Parsed
 from ..pipeline.authorization import Right
 from ..pipeline.registry import CommandSpec
 from ..pipeline.reply import Reply, snapshot
 from ..pipeline.request import Request
 from ..pipeline.site_requests import ask_sites
-from ..pipeline.targets import CLIENT, SERVER, Targets
+from ..pipeline.targets import ALL, CLIENT, SERVER, Targets
 from ..protocol import messages as msg
+from ..protocol import messages_24 as msg24
 from ..protocol.refusals import Refusal
 from ..protocol.versions import FlareVersion
 
@@ -40,15 +43,28 @@ def _job_process(request: Request, parsed: Parsed) -> None:
     """
     record: JobRecord = parsed["job"]
     if not _has_process(record):
-        raise Refusal(msg.INFO_JOB_NOT_RUNNING.format(job_id=record.job_id))
+        text = msg.INFO_JOB_NOT_RUNNING.format(job_id=record.job_id)
+        if request.version >= FlareVersion.V2_4:
+            raise Refusal(text, msg24.JOB_NOT_RUNNING, record.job_id)
+        raise Refusal(text)
     if record.status is RunStatus.DISPATCHED:
         # The server app is starting: its process exists but does not answer ``get_app_run_info`` yet.
         raise Refusal(msg.INFO_CANNOT_FIND_JOB.format(job_id=record.job_id), as_string=True)
 
 
-#: ``authorize_info_collection``: exactly three words, the job check (with the target), the job's process.
+def _arg_count(request: Request, parsed: Parsed) -> None:
+    """2.3.12: exactly three words; 2.4+: at least three (site names may follow), else the usage line."""
+    count = len(request.args)
+    if request.version >= FlareVersion.V2_4:
+        if count < 3:
+            raise Refusal(msg24.INFO_USAGE.format(usage=request.spec.usage), MetaStatus.SYNTAX_ERROR, "")
+    elif count != 3:
+        raise Refusal(msg.INFO_MISSING_ARGS)
+
+
+#: ``authorize_info_collection``: the word count, the job check (with the targets), the job's process.
 INFO_CHECKS: tuple[Param, ...] = (
-    arg_count(refuse(msg.INFO_MISSING_ARGS), at_least=3, at_most=3),
+    Param(None, _arg_count),
     JOB,
     JOB_TARGETS,
     Param(None, _job_process),
@@ -91,6 +107,13 @@ def site_stats(record: JobRecord, site: str) -> dict[str, Any]:
     }
 
 
+def site_stats_24(record: JobRecord, site: str) -> dict[str, Any]:
+    """A 2.4+ site's stats: its ClientRunner's job id and current tasks, if it runs the job, else ``{}``."""
+    if site not in record.sites:
+        return {}
+    return {msg.INFO_CLIENT_RUNNER_GROUP: {"current_tasks": [msg.INFO_TRAIN_TASK], "job_id": record.job_id}}
+
+
 def site_errors(record: JobRecord, site: str) -> dict[str, Any]:
     """Always ``{}`` on 2.3.12: the site's admin agent drops its job process's (bytes) answer."""
     return {}
@@ -105,10 +128,27 @@ def site_reset(record: JobRecord, site: str) -> dict[str, Any]:
 
 # ------------------------------------------------------------------------------------------ handlers
 def handle_show_stats(request: Request, reply: Reply, job: JobRecord, targets: Targets) -> None:
+    if request.version >= FlareVersion.V2_4:
+        _collect(request, reply, job, targets, lambda: server_stats(job), site_stats_24)
+        return
     _dispatch(request, reply, job, targets, lambda: reply.dictionary(server_stats(job)), site_stats)
 
 
+def _server_errors(job: JobRecord) -> Any:
+    errors = job.errors.get(SERVER_SITE)
+    return snapshot(errors) if errors else msg.INFO_SERVER_NO_ERROR
+
+
+def _server_reset(job: JobRecord) -> str:
+    job.errors[SERVER_SITE] = {}
+    return msg.INFO_SERVER_ERRORS_RESET.format(job_id=job.job_id)
+
+
 def handle_show_errors(request: Request, reply: Reply, job: JobRecord, targets: Targets) -> None:
+    if request.version >= FlareVersion.V2_4:
+        _collect(request, reply, job, targets, lambda: _server_errors(job), site_errors)
+        return
+
     def server() -> None:
         errors = job.errors.get(SERVER_SITE)
         if errors:
@@ -120,6 +160,10 @@ def handle_show_errors(request: Request, reply: Reply, job: JobRecord, targets: 
 
 
 def handle_reset_errors(request: Request, reply: Reply, job: JobRecord, targets: Targets) -> None:
+    if request.version >= FlareVersion.V2_4:
+        _collect(request, reply, job, targets, lambda: _server_reset(job), site_reset)
+        return
+
     def server() -> None:
         job.errors[SERVER_SITE] = {}
         reply.string(msg.INFO_SERVER_ERRORS_RESET.format(job_id=job.job_id))
@@ -135,6 +179,25 @@ def _dispatch(
         server()
     elif targets.type == CLIENT:
         _site_replies(request, reply, job, targets.clients, body)
+
+
+def _collect(
+    request: Request, reply: Reply, job: JobRecord, targets: Targets, server: Callable[[], Any], body: SiteBody
+) -> None:
+    """2.4+: one dict keyed by ``server`` and site name; ``all`` is both. A site whose answer is not JSON
+    (silent, or its denial) is ``invalid_reply`` and ends the collection, as FLARE's loop returns there."""
+    result: dict[str, Any] = {}
+    if targets.type in (SERVER, ALL):
+        result[SERVER] = server()
+    if targets.type in (CLIENT, ALL):
+        answers = ask_sites(request, targets.clients, require_authz=True, right=request.spec.name,
+                            submitter=request.submitter)  # fmt: skip
+        for answer in answers:
+            if not answer.ok:
+                result[answer.site] = msg24.INVALID_REPLY
+                break
+            result[answer.site] = body(job, answer.site)
+    reply.dictionary(result)
 
 
 def _site_replies(request: Request, reply: Reply, job: JobRecord, names: list[str], body: SiteBody) -> None:

@@ -13,7 +13,7 @@ from flare_api.wire import Item, MetaKey, MetaStatus
 from flare_api.wire.spliced import Spliced
 
 from ..model.job_script import RunStatus
-from ..model.jobs import CLONED_META_KEYS, AbortOutcome, JobRecord, JobStore, duration_string
+from ..model.jobs import CLONED_META_KEYS, DATA_STORAGE_FORMAT, AbortOutcome, JobRecord, JobStore, duration_string
 from ..model.results import download_zip
 from ..model.uploads import JobDefinitionError, JobPackage, SubmitCrash, UploadCrash, decode_upload
 from ..pipeline.arguments import JOB, JOB_ID, JOB_TARGETS, Param, Parsed, client_targets, word
@@ -24,6 +24,7 @@ from ..pipeline.request import Request
 from ..pipeline.site_requests import ask_sites
 from ..pipeline.targets import CLIENT, SERVER, Targets
 from ..protocol import messages as msg
+from ..protocol import messages_24 as msg24
 from ..protocol.refusals import FlareCrash, Refusal
 from ..protocol.versions import FlareVersion
 
@@ -291,6 +292,12 @@ def handle_submit_job(request: Request, reply: Reply, package: JobPackage) -> No
     reply.success("", _ok(job_id=record.job_id))
 
 
+def storage_format(request: Request, meta: dict[str, Any]) -> None:
+    """2.5+ servers write ``data_storage_format: 2`` into the meta of every submitted or cloned job."""
+    if request.version >= FlareVersion.V2_5:
+        meta[DATA_STORAGE_FORMAT] = msg24.DATA_STORAGE_FORMAT_VALUE
+
+
 def handle_clone_job(request: Request, reply: Reply, job: JobRecord) -> None:
     session = request.session
     assert session is not None
@@ -299,6 +306,7 @@ def handle_clone_job(request: Request, reply: Reply, job: JobRecord) -> None:
     meta["submitter_org"] = session.org
     meta["submitter_role"] = session.role
     meta["cloned_from"] = job.job_id
+    storage_format(request, meta)
     record = request.state.jobs.create(meta, job.content)
     reply.string(msg.CLONED_JOB.format(source=job.job_id, job_id=record.job_id))
     reply.success("", _ok(job_id=record.job_id))

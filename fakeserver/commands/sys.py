@@ -28,6 +28,7 @@ from ..pipeline.request import Request
 from ..pipeline.site_requests import SiteAnswer, ask_sites
 from ..pipeline.targets import CLIENT, SERVER, Targets
 from ..protocol import messages as msg
+from ..protocol import messages_24 as msg24
 from ..protocol.refusals import FlareCrash, Refusal
 from ..protocol.versions import FlareVersion
 
@@ -124,6 +125,9 @@ def handle_shell_command(request: Request, reply: Reply, target: str, words: lis
         return
     site = _registered_site(request, target)
     if site is None:
+        if request.version >= FlareVersion.V2_4:
+            text = msg24.SHELL_INVALID_TARGET.format(name=target)
+            raise Refusal(text, msg24.INVALID_TARGET)
         raise Refusal(msg.SHELL_INVALID_CLIENT.format(name=target))
     (answer,) = ask_sites(request, [site], require_authz=True)
     if answer.no_reply:

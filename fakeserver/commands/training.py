@@ -35,6 +35,7 @@ from ..pipeline.request import Request
 from ..pipeline.site_requests import SiteAnswer, ask_sites
 from ..pipeline.targets import ALL, CLIENT, SERVER, Targets
 from ..protocol import messages as msg
+from ..protocol import messages_24 as msg24
 from ..protocol.refusals import FlareCrash, Refusal
 from ..protocol.versions import FlareVersion
 
@@ -66,14 +67,19 @@ def handle_check_status(request: Request, reply: Reply, targets: Targets) -> Non
             jobs.add_row([job_id, app_name], {MetaKey.APP_NAME: app_name, MetaKey.JOB_ID: job_id})
         sites = state.sites.connected()
         reply.string(msg.REGISTERED_CLIENTS.format(count=len(sites)))
+        cells = request.version >= FlareVersion.V2_6  # 2.6 lists each client's cell names
         if sites:
-            clients = reply.table(msg.CLIENTS_TABLE_HEADER, name=MetaKey.CLIENTS)
+            header = msg24.CLIENTS_TABLE_HEADER_26 if cells else msg.CLIENTS_TABLE_HEADER
+            clients = reply.table(header, name=MetaKey.CLIENTS)
             for site in sites:
                 last = state.sites.last_connect_time(site.name)
-                clients.add_row(
-                    [site.name, site.token, time.asctime(time.localtime(last))],
-                    {MetaKey.CLIENT_NAME: site.name, MetaKey.CLIENT_LAST_CONNECT_TIME: last},
-                )
+                when = time.asctime(time.localtime(last))
+                row_meta: dict[str, object] = {MetaKey.CLIENT_NAME: site.name, MetaKey.CLIENT_LAST_CONNECT_TIME: last}
+                if cells:  # a site directly under the server: its FQCN and FQSN are its name, a leaf
+                    clients.add_row([site.name, site.name, site.name, "True", site.token, when],
+                                    {**row_meta, msg24.FQCN: site.name})  # fmt: skip
+                else:
+                    clients.add_row([site.name, site.token, when], row_meta)
     if target in (CLIENT, ALL):
         _client_status(request, reply, targets.clients)
     if target not in (SERVER, CLIENT, ALL):  # only reachable through admin_check_status
@@ -85,10 +91,20 @@ def _client_status(request: Request, reply: Reply, names: list[str]) -> None:
     """The sites' job table: each site authorizes the user itself (no submitter) or stays silent."""
     if not names:
         raise Refusal(msg.NO_RESPONSES_FROM_CLIENTS)
-    table = reply.table(msg.CLIENT_STATUS_HEADER)
+    with_meta = request.version >= FlareVersion.V2_4  # 2.4+: meta ``client_status``, one entry per row
+    table = reply.table(msg.CLIENT_STATUS_HEADER, name=msg24.CLIENT_STATUS if with_meta else None)
     for answer in ask_sites(request, names, require_authz=True):
         for row in _client_rows(request, answer):
-            table.add_row(row)
+            table.add_row(row, _client_row_meta(row) if with_meta else None)
+
+
+def _client_row_meta(row: list[str]) -> dict[str, str]:
+    """2.4+'s row meta: the job's fields, or only the client and ``no_jobs``/``no_reply``/``error``."""
+    site, app_name, job_id, status = row
+    if app_name != "?" or job_id != "?":
+        return {MetaKey.CLIENT_NAME: site, MetaKey.APP_NAME: app_name, MetaKey.JOB_ID: job_id, MetaKey.STATUS: status}
+    meta_status = {msg.CLIENT_NO_JOBS: msg24.NO_JOBS, msg.CLIENT_NO_REPLY: msg24.NO_REPLY}.get(status, MetaStatus.ERROR)
+    return {MetaKey.CLIENT_NAME: site, MetaKey.STATUS: meta_status}
 
 
 def _client_rows(request: Request, answer: SiteAnswer) -> list[list[str]]:
@@ -142,9 +158,16 @@ def _scope_row(answer: SiteAnswer) -> list[str]:
 def handle_shutdown(request: Request, reply: Reply, targets: Targets) -> None:
     """Refuse while jobs run; shut down clients (``client``/``all``) and then the server (``server``/``all``)."""
     state = request.state
-    if state.jobs.running():
+    since_24 = request.version >= FlareVersion.V2_4
+    running = state.jobs.running()
+    if running:
+        if since_24:  # info: a running job's id
+            raise Refusal(msg.SHUTDOWN_JOBS_RUNNING, MetaStatus.JOB_RUNNING, running[0].job_id)
         raise Refusal(msg.SHUTDOWN_JOBS_RUNNING)
     registered = bool(state.sites.connected())
+    if since_24:
+        _shutdown_24(request, reply, targets, registered)
+        return
     if targets.type == SERVER:
         if registered:
             raise Refusal(msg.SHUTDOWN_CLIENTS_ACTIVE)
@@ -158,6 +181,23 @@ def handle_shutdown(request: Request, reply: Reply, targets: Targets) -> None:
             _shutdown_server(request, reply)
     else:
         _shutdown_server(request, reply)
+    reply.success()
+
+
+def _shutdown_24(request: Request, reply: Reply, targets: Targets, registered: bool) -> None:
+    """2.4+: ``clients_running`` for the server while sites are registered; clients first (no announcing
+    line), a refusing site stops it with meta status ``error``; the server's line and ``Goodbye!``."""
+    if targets.type == SERVER and registered:
+        raise Refusal(msg.SHUTDOWN_CLIENTS_ACTIVE, msg24.CLIENTS_RUNNING, "")
+    clients = targets.clients if targets.type in (CLIENT, ALL) else []
+    if clients and not _shutdown_clients(request, reply, clients):
+        reply.update_meta({MetaKey.STATUS: MetaStatus.ERROR, MetaKey.INFO: msg24.SHUTDOWN_CLIENTS_FAILED})
+        return
+    if targets.type in (SERVER, ALL):
+        done = msg24.SHUTDOWN_SERVER_DONE_26 if request.version >= FlareVersion.V2_6 else msg.SHUTDOWN_SERVER_DONE
+        reply.string(done)
+        reply.shutdown(msg24.SHUTDOWN_GOODBYE)
+        _go_away(request.state)
     reply.success()
 
 
@@ -200,22 +240,33 @@ def handle_restart(request: Request, reply: Reply, targets: Targets) -> None:
     Like FLARE, a job aborted moments ago still counts until its process exits (``JobStore.abort_linger``).
     """
     state = request.state
+    since_24 = request.version >= FlareVersion.V2_4
     if state.jobs.in_runner():
-        raise Refusal(msg.RESTART_JOBS_RUNNING)
+        raise Refusal(msg.RESTART_JOBS_RUNNING, MetaStatus.JOB_RUNNING if since_24 else MetaStatus.ERROR)
     if targets.includes_server:
         names = [site.name for site in state.sites.connected()]
         if names:
             reply.string(msg.RESTART_CLIENTS_FIRST)
-            reply.string(_restart_lines(ask_sites(request, names, require_authz=True)))
-        reply.string(msg.RESTART_SERVER_SCHEDULED)
+            answers = ask_sites(request, names, require_authz=True)
+            reply.string(_restart_lines(answers))
+            if since_24:
+                reply.update_meta({msg24.CLIENT_STATUS: _restart_statuses(answers)})
+        reply.string(msg.RESTART_SERVER_SCHEDULED, {MetaKey.SERVER_STATUS: MetaStatus.OK} if since_24 else None)
         state.restart()
     else:
         answers = ask_sites(request, targets.clients, require_authz=True)
         reply.string(_restart_lines(answers))
+        if since_24:
+            reply.update_meta({msg24.CLIENT_STATUS: _restart_statuses(answers)})
         for answer in answers:
             if answer.ok:
                 state.sites.remove(answer.site)
     reply.success()
+
+
+def _restart_statuses(answers: list[SiteAnswer]) -> dict[str, str]:
+    """2.4+'s meta ``client_status``: each site's reply body, ``no_reply`` for a silent one."""
+    return {a.site: _site_reply(a, msg.SITE_RESTART_REPLY, msg24.NO_REPLY) for a in answers}
 
 
 def _restart_lines(answers: list[SiteAnswer]) -> str:

@@ -16,6 +16,7 @@ from typing import Any, Optional
 
 from flare_api.clock import Clock, RealClock, VirtualClock
 
+from .app_commands import AppCommands
 from .job_script import RunStatus
 from .jobs import JobRecord, JobStore
 from .policy import Policy
@@ -169,6 +170,7 @@ class ServerState:
         #: FLARE 2.4+ downloads opened by ``download_job`` and not yet ended by the client.
         self.transfers = TransferStore()
         self.workspaces: Optional[Workspaces] = None
+        self.app_commands = AppCommands()
         self._log_writer: Optional[JobLogWriter] = None
         #: Set by ``shutdown server|all``: the server behaves as gone (connections cut) until ``reset()``.
         self.gone = False
@@ -287,6 +289,7 @@ class ServerState:
             self.sessions.idle_timeout = self.config.idle_timeout
             self.start_time = self.clock.time()
             self.sites.reset()
+            self.app_commands.clear()
             trash = self.workspaces.renew() if self.workspaces is not None else None
             old_audit, self.audit = self.audit, deque(maxlen=AUDIT_RECORDS)
             old_errors, self.errors = self.errors, deque(maxlen=MAX_ERROR_RECORDS)

@@ -7,6 +7,7 @@ several scopes (the job check of FLARE's ``authorize_job``, the target forms of 
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Optional
@@ -15,7 +16,9 @@ from flare_api.wire import MetaStatus
 
 from ..model.jobs import JobRecord
 from ..protocol import messages as msg
+from ..protocol import messages_24 as msg24
 from ..protocol.refusals import Refusal
+from ..protocol.versions import FlareVersion
 from .request import Request
 from .targets import CLIENT, TargetError, Targets, validate_targets
 
@@ -86,10 +89,26 @@ def _load_job(request: Request, parsed: Parsed) -> JobRecord:
     if len(request.args) < 2:
         raise Refusal(msg.MISSING_JOB_ID, MetaStatus.SYNTAX_ERROR, "missing job_id")
     job_id = request.args[1].lower()
+    if request.version >= FlareVersion.V2_4 and not is_uuid4(job_id):
+        raise Refusal(msg24.INVALID_JOB_ID.format(job_id=job_id), MetaStatus.INVALID_JOB_ID, job_id)
     record = request.state.jobs.get(job_id)
     if record is None:
         raise Refusal(msg.JOB_DOES_NOT_EXIST.format(job_id=job_id), MetaStatus.INVALID_JOB_ID, job_id)
     return record
+
+
+def is_uuid4(job_id: str) -> bool:
+    """FLARE 2.4+'s ``is_valid_job_id``: a UUID4 written as one (not one ``UUID()`` would coerce)."""
+    try:
+        value = uuid.UUID(job_id, version=4)
+    except ValueError:
+        return False
+    return value.hex == job_id.replace("-", "")
+
+
+def target_refusal_status(request: Request, before_24: str = MetaStatus.ERROR) -> str:
+    """The meta status of a target refusal: 2.4+ say ``invalid_target``, 2.3.12 ``before_24``."""
+    return msg24.INVALID_TARGET if request.version >= FlareVersion.V2_4 else before_24
 
 
 #: ``<job_id>``: lowercased and loaded; missing → ``syntax_error``, unknown → ``invalid_job_id``.
@@ -103,7 +122,7 @@ def _job_targets(request: Request, parsed: Parsed) -> Optional[Targets]:
     try:
         return validate_targets(request.state, request.args[2:])
     except TargetError as exc:
-        raise Refusal(str(exc), MetaStatus.SYNTAX_ERROR) from None
+        raise Refusal(str(exc), target_refusal_status(request, MetaStatus.SYNTAX_ERROR)) from None
 
 
 #: ``<job_id> [server|client names|all]``: the optional targets after the job id (None without).
@@ -125,7 +144,7 @@ def _targets(request: Request, parsed: Parsed) -> Targets:
     try:
         return validate_targets(request.state, request.args[1:])
     except TargetError as exc:
-        raise Refusal(str(exc)) from None
+        raise Refusal(str(exc), target_refusal_status(request)) from None
 
 
 #: ``server | client [names] | all`` after the command name, refused with FLARE's plain error.
@@ -139,6 +158,6 @@ def client_targets(first: int) -> Param:
         try:
             return validate_targets(request.state, [CLIENT, *request.args[first:]])
         except TargetError as exc:
-            raise Refusal(str(exc)) from None
+            raise Refusal(str(exc), target_refusal_status(request)) from None
 
     return Param("targets", parse)

@@ -13,7 +13,9 @@ from flare_api.wire import MetaStatus
 
 from ..model.policy import NOBODY, RIGHT_CATEGORIES, denial, submitter_of
 from ..protocol import messages as msg
+from ..protocol import messages_24 as msg24
 from ..protocol.refusals import FlareCrash, Refusal
+from ..protocol.versions import FlareVersion
 from .arguments import Parsed
 from .request import Request
 
@@ -78,7 +80,10 @@ def authorize(request: Request, authorization: Authorization, parsed: Parsed) ->
     if isinstance(authorization, Role):
         role = request.session.role if request.session else None
         if role != authorization.name:
-            raise Refusal(authorization.refusal, MetaStatus.NOT_AUTHORIZED, "")
+            text = authorization.refusal
+            if request.version >= FlareVersion.V2_4:  # ``must_be_project_admin`` names the role it saw
+                text = msg24.NOT_PROJECT_ADMIN.format(role=role or "")
+            raise Refusal(text, MetaStatus.NOT_AUTHORIZED, "")
         return
     if authorization.only is not None and not authorization.only.holds(parsed):
         return

@@ -7,7 +7,7 @@ into the reply; a :class:`FlareCrash` becomes FLARE's ``Exception Occurred``.
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Optional
 
 from flare_api.wire import (
     Document,
@@ -32,6 +32,8 @@ __all__ = ["LOGIN_EXEMPT", "Dispatcher", "PeerIdentity", "format_seconds"]
 
 #: Commands the login filter lets through without a token, compared with ``args[0]`` as typed.
 LOGIN_EXEMPT = ("_login", "_cert_login", "_check_session")
+#: The request meta key FLARE 2.5+ clients put a command's data under (``app_command``).
+CMD_PROPS = "cmd_props"
 
 
 class Dispatcher:
@@ -59,11 +61,17 @@ class Dispatcher:
         token_item = request_doc.first(ItemType.TOKEN)
         token = token_item.data if token_item is not None else None
         line = command.data if isinstance(command.data, str) else command.text
-        self._dispatch(line, token, peer, reply, body)
+        self._dispatch(line, token, peer, reply, body, props=request_doc.meta.get(CMD_PROPS))
         return reply
 
     def _dispatch(
-        self, line: str, token: Optional[object], peer: Optional[PeerIdentity], reply: Reply, body: Optional[bytes]
+        self,
+        line: str,
+        token: Optional[object],
+        peer: Optional[PeerIdentity],
+        reply: Reply,
+        body: Optional[bytes],
+        props: Any = None,
     ) -> None:
         try:
             args = split_command_line(line)
@@ -78,7 +86,7 @@ class Dispatcher:
         if len(specs) > 1:
             reply.error(msg.AMBIGUOUS_COMMAND.format(name=name))
             return
-        request = Request(self.state, self.registry, line, args, token, peer, specs[0], body=body)
+        request = Request(self.state, self.registry, line, args, token, peer, specs[0], body=body, props=props)
         try:
             with self.state.lock, collector_paused():  # a long reply is thousands of acyclic containers
                 self._run(request, reply)

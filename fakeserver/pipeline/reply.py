@@ -105,6 +105,7 @@ class Reply:
         return self
 
     def update_meta(self, meta: dict[str, Any]) -> Reply:
+        """Add keys to the reply's meta (FLARE 2.4+ replies carry e.g. ``client_status`` beside ``status``)."""
         self.meta.update(meta)
         return self
 

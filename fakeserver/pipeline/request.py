@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Optional
 from ..model.policy import NOBODY, Person
 from ..model.sessions import AdminSession
 from ..model.state import ServerState
+from ..protocol.versions import FlareVersion
 
 if TYPE_CHECKING:
     from .registry import CommandRegistry, CommandSpec
@@ -49,6 +50,13 @@ class Request:
     submitter: Person = NOBODY
     #: The body of a binary exchange (FLARE 2.5+ ``submit_job`` sends its zip so); None for a text request.
     body: Optional[bytes] = None
+    #: The request meta's ``cmd_props`` (FLARE 2.5+ ``app_command`` data), None when absent.
+    props: Any = None
+
+    @property
+    def version(self) -> FlareVersion:
+        """The FLARE series the server emulates (its registry's)."""
+        return self.registry.version
 
     @property
     def user_name(self) -> str:

@@ -10,7 +10,7 @@ job in well under a second.
 from __future__ import annotations
 
 import time
-from typing import Optional, Union
+from typing import Any, Optional, Union
 
 from flare_api.errors import NoConnection, ProtocolError
 from flare_api.transport import parse_reply
@@ -59,10 +59,17 @@ class InProcessTransport:
             raise NoConnection(f"TLS handshake with admin server {self._where} failed: connection aborted (injected)")
         return self._responder.respond_bytes(request, self._peer)
 
-    def request(self, line: str, token: Optional[str] = None, *, timeout: Optional[float] = None) -> Optional[Document]:
+    def request(
+        self,
+        line: str,
+        token: Optional[str] = None,
+        *,
+        timeout: Optional[float] = None,
+        meta: Optional[dict[str, Any]] = None,
+    ) -> Optional[Document]:
         """Run one request through the server's respond path and parse its reply."""
         started = time.monotonic()
-        return self._text_reply(self.exchange(encode_stream([Document.request(line, token).to_json()])), started)
+        return self._text_reply(self.exchange(encode_stream([Document.request(line, token, meta).to_json()])), started)
 
     def push(
         self, line: str, token: Optional[str], body: bytes, *, timeout: Optional[float] = None

@@ -168,12 +168,13 @@ class Document:
         return [item for item in self.items if item.type is item_type]
 
     @classmethod
-    def request(cls, line: str, token: Optional[str] = None) -> Document:
-        """A client request: the command item, then the token item if there is one; meta ``{}``."""
+    def request(cls, line: str, token: Optional[str] = None, meta: Optional[dict[str, Any]] = None) -> Document:
+        """A client request: the command item, then the token item if there is one; meta ``{}`` unless given
+        (FLARE 2.5+ clients send ``cmd_props`` there)."""
         items = [Item.command(line)]
         if token is not None:
             items.append(Item.token(token))
-        return cls(items)
+        return cls(items, meta=dict(meta) if meta else {})
 
 
 def validate_document(obj: object) -> Document:
