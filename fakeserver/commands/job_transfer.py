@@ -26,6 +26,7 @@ from ..pipeline.request import Request
 from ..protocol import messages as msg
 from ..protocol.refusals import FlareCrash, Refusal
 from ..protocol.versions import FlareVersion
+from .job_mgmt import storage_format
 
 SCOPE = "job_mgmt"
 UPLOAD_FOLDER = "file_transfer.upload_folder"
@@ -68,6 +69,7 @@ def handle_submit_job(request: Request, reply: Reply, package: JobPackage) -> No
     meta["submitter_org"] = session.org if session.org is not None else ""
     meta["submitter_role"] = session.role if session.role is not None else ""
     meta["job_folder_name"] = package.folder_name
+    storage_format(request, meta)
     record = request.state.jobs.create(meta, package.content)
     reply.string(msg.SUBMITTED_JOB.format(job_id=record.job_id))
     reply.success("", {MetaKey.STATUS: MetaStatus.OK, MetaKey.INFO: "", MetaKey.JOB_ID: record.job_id})
