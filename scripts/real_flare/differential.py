@@ -9,7 +9,8 @@ to both admin ports. Job progress is driven by waiting for states (bounded waits
 Each exchange (phase, user, line) is normalized twice: ``fine`` (ids, UUIDs, times, durations,
 workspace paths, ports) and ``coarse`` (also every digit, ``starting``/``started``, log-line bodies),
 and classified ``identical`` (fine forms equal), ``moment-dependent`` (only the coarse forms equal:
-sizes, counts, log contents and client run states that depend on the moment of asking) or ``different``.
+sizes, counts, log contents, client run states that depend on the moment of asking, and the order and
+column padding ``ls`` gives folders named by random job ids and files of other sizes) or ``different``.
 
 Usage (real deployment running, jobs from make_jobs.py; run_differential.sh does all of it):
 
@@ -101,9 +102,25 @@ COARSE_STATUS = re.compile(r"\b(?:not started|starting|started)\b")
 LOG_LINE = re.compile(r'<DATETIME>,\d+ - [\w.]+ - [A-Z]+ - (?:[^"\\]|\\[^n])*')
 
 
-def coarse(doc: Any) -> str:
-    """Moment-blind form (JSON text): log-line bodies, client run states and every digit collapse."""
-    text = json.dumps(doc, sort_keys=True)
+def _sorted_lines(doc: Any) -> Any:
+    """Every multi-line string with its lines sorted (an ``ls`` listing whose order follows random job ids)."""
+    if isinstance(doc, dict):
+        return {k: _sorted_lines(v) for k, v in doc.items()}
+    if isinstance(doc, list):
+        return [_sorted_lines(v) for v in doc]
+    if not isinstance(doc, str) or "\n" not in doc:
+        return doc
+    return "\n".join(sorted(doc.split("\n"), key=lambda line: re.sub(r"\d+", "#", re.sub(r" +", " ", line))))
+
+
+def coarse(doc: Any, line: str = "") -> str:
+    """Moment-blind form (JSON text): log-line bodies, client run states and every digit collapse; for ``ls``
+    the order of the lines too (it sorts folders named by random job ids among the file names) and the column
+    padding ``ls -l`` derives from the sizes."""
+    listing = line.startswith("ls ")
+    text = json.dumps(_sorted_lines(doc) if listing else doc, sort_keys=True)
+    if listing:
+        text = re.sub(r" +", " ", text)  # ls -l pads its columns to the widest size and link count
     text = LOG_LINE.sub("<LOGLINE>", text)
     text = COARSE_STATUS.sub("<RUNSTATE>", text)
     return re.sub(r"\d+", "#", text)
@@ -306,7 +323,12 @@ class FakeDriver(Driver):
         self.clock.advance(5)
 
     def until_scheduling_tried(self, job_id: str) -> None:
-        """The fake schedules on its own clock; nothing to wait for (sched implements unsatisfiable specs)."""
+        """The scheduler's first try comes when the job's queued phase is over: move the clock to it (bounded)."""
+        for _ in range(60):
+            if self.server.jobs.meta(job_id).get("schedule_count") or self.server.jobs.status(job_id).finished:
+                return
+            self.clock.advance(0.5)
+        raise RuntimeError(f"fake scheduler never tried {job_id}")
 
     def until_finished(self, job_id: str) -> None:
         if not self.server.jobs.status(job_id).finished:
@@ -344,11 +366,9 @@ def run_real(prod: Path, jobs: Path) -> dict[str, Any]:
 def run_fake(jobs: Path) -> dict[str, Any]:
     clock = VirtualClock()
     with FakeFlareServer(project=SAME_PROJECT, clock=clock) as server:
-        server.jobs.script(JobScript.completes(after=15, rounds=3), name="hello-numpy")
-        server.jobs.script(JobScript.completes(after=15, rounds=5), name="two-sites-five-rounds")
-        server.jobs.script(JobScript.completes(after=10, rounds=1), name="one-round")
-        server.jobs.script(JobScript.completes(after=10, rounds=1), name="cpu-spec")
-        server.jobs.script(JobScript.hangs(rounds=50), name="slow-numpy")
+        # rounds, result files and apps that fail to load follow each job's own config; only the slow job is
+        # scripted (it runs until aborted, as the real one outlasts the replay)
+        server.jobs.script(JobScript.hangs(), name="slow-numpy")
         sessions = {u: server.session(u) for u in USERS}
         paths = {str(server.sites.workspace(t)): f"<{t.upper().replace('-', '')}_WS>" for t in TARGETS}
         side = Side(sessions, paths)
@@ -408,7 +428,7 @@ def classify(real: dict[str, Any], fake: dict[str, Any]) -> dict[str, dict[str, 
         other = fake.get(key, {"missing": "no such exchange on the fake"})
         if reply == other:
             kind = "identical"
-        elif coarse(reply) == coarse(other):
+        elif coarse(reply, key.split(" | ")[-1]) == coarse(other, key.split(" | ")[-1]):
             kind = "moment-dependent"
         else:
             kind = "different"

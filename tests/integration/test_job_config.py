@@ -183,3 +183,20 @@ def test_a_broken_app_on_one_site_only(flare: FakeFlareServer, flare_session: Se
     assert "Worker_process started" not in flare_session.cat_target("site-1", file=f"{job_id}/log.txt")
     token = login(flare)
     assert raw(flare, f"get_job_meta {job_id}", token).meta["job_meta"]["status"] == "RUNNING"
+
+
+def test_each_site_keeps_the_model_its_nptrainer_saved(
+    flare: FakeFlareServer, flare_session: Session, flare_clock: VirtualClock, tmp_path: Path
+) -> None:
+    """NPTrainer saves ``model/best_numpy.npy`` in the site's run folder after each round it trained."""
+    client = client_config()
+    client["executors"][0]["executor"]["args"] = {"model_name": "mine.npy"}
+    job_id = running(flare, flare_session, numpy_job(tmp_path, "trained", num_rounds=3, client=client))
+    assert "model" not in flare_session.ls_target("site-1", path=job_id).split()  # round 0 still training
+    flare_clock.advance(10.0)
+    assert flare_session.ls_target("site-1", path=f"{job_id}/model") == "mine.npy"
+    flare_clock.advance(20.0)
+    assert flare_session.get_job_meta(job_id)["status"] == "FINISHED:COMPLETED"
+    for site in ("site-1", "site-2"):
+        saved = (flare.sites.workspace(site) / job_id / "model" / "mine.npy").read_bytes()
+        assert npy_values(saved) == [float(v + 3) for v in range(1, 10)]  # the global model of round 2, plus 1
