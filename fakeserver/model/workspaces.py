@@ -485,6 +485,7 @@ class JobLogWriter:
     def server_started(self, when: float, sites: list[Any]) -> None:
         """The server parent's startup lines (at start, so they carry the start time), then the sites it has."""
         project = self._project
+        self._plain(SERVER_TARGET, when, "Cell", f"server: creating listener on grpc://0:{project.fl_port}")
         self._plain(
             SERVER_TARGET, when, "Cell", f"server: created backbone external listener for grpc://0:{project.fl_port}"
         )

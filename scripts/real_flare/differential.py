@@ -352,6 +352,9 @@ def run_real(prod: Path, jobs: Path) -> dict[str, Any]:
         str(prod / "site-1"): "<SITE1_WS>",
         str(prod / "site-2"): "<SITE2_WS>",
         str(prod): "<PROD>",
+        # provision.sh gave this deployment its own job store in resources.json.default; undo that edit
+        str(prod.parents[2] / "jobs-storage"): "/tmp/nvflare/jobs-storage",
+        str(prod.parents[2] / "snapshot-storage"): "/tmp/nvflare/snapshot-storage",
     }
     side = Side(sessions, paths)
     side.server_log = prod / "localhost" / "log.txt"
@@ -438,13 +441,46 @@ def classify(real: dict[str, Any], fake: dict[str, Any]) -> dict[str, dict[str, 
     return classes
 
 
+CLASSES = ("identical", "moment-dependent", "different")
+
+
+def category(key: str) -> str:
+    """An exchange's category: the TLS probe, or the job state / engine phase it was sent in."""
+    phase = key.split(" | ")[0]
+    return "tls" if phase == "tls" else phase
+
+
+def command_family(key: str) -> str:
+    """An exchange's command family: job (a line naming a job), shell, restart/shutdown, system or the TLS probe."""
+    if key.startswith("tls |"):
+        return "tls"
+    line = key.split(" | ")[-1]
+    word = line.split()[0]
+    if word in ("restart", "shutdown"):
+        return "restart/shutdown"
+    if "<" in line:  # a job id, replaced by its job's <name> in the key
+        return "job"
+    if word in {t.split()[0] for t in SHELL_LINES}:
+        return "shell"
+    return "system"
+
+
+def _tally(classes: dict[str, dict[str, str]], by: Callable[[str], str]) -> dict[str, dict[str, int]]:
+    table: dict[str, Counter] = {}
+    for key, c in classes.items():
+        table.setdefault(by(key), Counter())[c["class"]] += 1
+    return {name: {k: counts.get(k, 0) for k in CLASSES} for name, counts in table.items()}
+
+
 def summary(classes: dict[str, dict[str, str]]) -> dict[str, Any]:
     counts = Counter(c["class"] for c in classes.values())
     total = len(classes)
     owners = Counter(c["owner"] for c in classes.values() if c["class"] == "different")
     return {
         "total": total,
-        "counts": {k: counts.get(k, 0) for k in ("identical", "moment-dependent", "different")},
+        "counts": {k: counts.get(k, 0) for k in CLASSES},
+        "by_category": _tally(classes, category),
+        "by_command_family": _tally(classes, command_family),
         "percent": {
             "identical": round(100 * counts["identical"] / total, 1),
             "identical_or_moment_dependent": round(100 * (counts["identical"] + counts["moment-dependent"]) / total, 1),
@@ -467,6 +503,10 @@ def markdown(real: dict[str, Any], fake: dict[str, Any], classes: dict[str, dict
         f"differences by owner: {total['different_by_owner']}",
         "",
     ]
+    for title, table in (("category", total["by_category"]), ("command family", total["by_command_family"])):
+        out += [f"| {title} | identical | moment-dependent | different |", "|---|---|---|---|"]
+        out += [f"| {name} | " + " | ".join(str(row[k]) for k in CLASSES) + " |" for name, row in table.items()]
+        out.append("")
     for key, c in classes.items():
         if c["class"] != "different":
             continue
