@@ -11,6 +11,7 @@ import io
 import json
 import posixpath
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Optional
@@ -115,10 +116,17 @@ class JobConfig:
         return next((c for c in config.components() if c.id in wanted), None)
 
     def custom_source(self, entry: str) -> Optional[bytes]:
-        """The bytes of one custom module (None if it is too big to parse)."""
-        with zipfile.ZipFile(io.BytesIO(self.content)) as archive:
-            info = archive.getinfo(entry)
-            return archive.read(info) if info.file_size <= MAX_CONFIG_BYTES else None
+        """The bytes of one custom module (None if it is too big to parse or cannot be read: then it is trusted)."""
+        try:
+            with zipfile.ZipFile(io.BytesIO(self.content)) as archive:
+                info = archive.getinfo(entry)
+                return archive.read(info) if info.file_size <= MAX_CONFIG_BYTES else None
+        except (KeyError, *_UNREADABLE):
+            return None
+
+
+#: What reading one entry of a stored zip may raise (a corrupt or unsupported entry reads as absent).
+_UNREADABLE = (zipfile.BadZipFile, zlib.error, NotImplementedError, RuntimeError, EOFError, OSError)
 
 
 def _load_json(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> dict[str, Any]:
@@ -126,7 +134,7 @@ def _load_json(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> dict[str, Any
         return {}
     try:
         data = json.loads(archive.read(info))
-    except (ValueError, UnicodeDecodeError, RecursionError):
+    except (ValueError, UnicodeDecodeError, RecursionError, *_UNREADABLE):
         return {}
     return data if isinstance(data, dict) else {}
 

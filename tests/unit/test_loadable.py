@@ -215,3 +215,17 @@ def test_the_catalog_is_flare_2_3_12s() -> None:
     assert "nvflare.app_common.np.np_trainer.NPTrainer" in catalog.attributes
     assert "nvflare.app_common.np" in catalog.packages and "nvflare.apis.fl_constant" not in catalog.packages
     assert catalog.by_name["ScatterAndGather"] == "nvflare.app_common.workflows.scatter_and_gather"
+
+
+def test_a_corrupt_entry_reads_as_absent() -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("job/app/config/config_fed_server.json", json.dumps(server_config(4)))
+        archive.writestr("job/app/custom/mod.py", "class A: pass\n" * 50)
+    data = bytearray(buffer.getvalue())
+    for name in (b"config_fed_server.json", b"mod.py"):  # flip a byte of each entry's compressed data
+        data[data.index(name) + len(name) + 3] ^= 0xFF
+    config = parse_job(bytes(data))
+    assert config.num_rounds("app") is None
+    app = config.app("app")
+    assert app is not None and config.custom_source(app.custom_modules["mod"]) is None  # unreadable: trusted
