@@ -533,12 +533,19 @@ class JobLogWriter:
     def _job_runner_lines(self, record: JobRecord, when: float) -> None:
         """The server parent's ``JobRunner`` lines (``run=?``: outside the job) and each site's ``ClientEngine``."""
         job_id, sites = record.job_id, ",".join(record.sites)
-        for text in (
+        texts = [
             f"Got the job: {job_id} from the scheduler to run",
             f"Application {record.app_name} deployed to the server for job: {job_id}",
-            f"App {record.app_name} to be deployed to the clients: {sites} for run: {job_id}",
-            f"Started run: {job_id} for clients: {sites}",
-        ):
+        ]
+        by_app: dict[str, list[str]] = {}
+        for site in record.sites:  # one line per app, as JobRunner deploys them
+            by_app.setdefault(record.site_apps.get(site, ""), []).append(site)
+        texts += [
+            f"App {app} to be deployed to the clients: {','.join(names)} for run: {job_id}"
+            for app, names in by_app.items()
+        ]
+        texts.append(f"Started run: {job_id} for clients: {sites}")
+        for text in texts:
             self._write(SERVER_TARGET, when, "?", "JobRunner", text)
         for site in record.sites:
             self._plain(site, when, "ClientEngine", "Starting client app. rank: 0")
@@ -560,16 +567,20 @@ class JobLogWriter:
             line = f"{log_time(start + offset)} - {component} - {level} - {text}"
             self.workspaces.append(target, line, job_id, parent=parent)
 
-    def _load_failure_end(self, record: JobRecord, when: float) -> None:
-        """The server parent's lines when a run whose app did not load ends (before FLARE aborts it on the sites)."""
+    def _load_failure_end(self, record: JobRecord, new: RunStatus, when: float) -> None:
+        """The server parent's lines when a run whose app did not load somewhere ends: the server's job process
+        exiting, or the sites' dead-job reports while it ran; then, for a failed run, FLARE aborting it on the sites."""
         job_id, start = record.job_id, record.started_at if record.started_at is not None else when
+        failed = new is RunStatus.FINISHED_EXECUTION_EXCEPTION
         if record.load_failures[0].on_server:
-            text = f"Job: {job_id} child process exit with return code 103"
-            self._rows(SERVER_TARGET, when, [(0.0, "ServerEngine", "INFO", text)])
+            if failed:
+                text = f"Job: {job_id} child process exit with return code 103"
+                self._rows(SERVER_TARGET, when, [(0.0, "ServerEngine", "INFO", text)])
         else:
             sites = [failure.target for failure in record.load_failures]
             self._rows(SERVER_TARGET, start, dead_job_rows(job_id, sites, when - start))
-        self._write(SERVER_TARGET, when, "?", "JobRunner", f"Try to abort run ({job_id}) on clients.")
+        if failed:
+            self._write(SERVER_TARGET, when, "?", "JobRunner", f"Try to abort run ({job_id}) on clients.")
 
     def _save_site_models(self, record: JobRecord, rounds_done: int) -> None:
         """Each site's NPTrainer saves its trained model into its run folder after every round it trained."""
@@ -587,14 +598,15 @@ class JobLogWriter:
         job_id = record.job_id
         if new is RunStatus.FINISHED_COMPLETED and record.round_times:
             self._save_site_models(record, len(record.round_times))
-        if record.load_failures and new is RunStatus.FINISHED_EXECUTION_EXCEPTION:
-            self._load_failure_end(record, when)
+        if record.load_failures:
+            self._load_failure_end(record, new, when)
         elif new is RunStatus.FINISHED_EXECUTION_EXCEPTION:
             text = f"Exception in workflow: {record.script.failure}"
             self._write(SERVER_TARGET, when, job_id, "ServerRunner", text, "ERROR")
         self._write(SERVER_TARGET, when, job_id, "ServerRunner", f"Server runner finished with status {new.value}")
         if old is RunStatus.RUNNING:
-            for site in record.sites:
+            failing = {failure.target for failure in record.load_failures}  # their job process is gone
+            for site in (site for site in record.sites if site not in failing):
                 self._write(site, when, job_id, "ClientRunner", "client runner finished")
         self.workspaces.remove_run_folder(SERVER_TARGET, job_id)
 

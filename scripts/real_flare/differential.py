@@ -1,10 +1,11 @@
 """Broad differential: the same scripted sessions against a REAL FLARE 2.3.12 deployment and the fake.
 
 Every admin user (project_admin, org_admin, two leads, member) sends the job commands against a job in
-each state (submitted, running, finished completed, aborted, failing to load on the server / on a site,
-deleted, and jobs with other configs and resource specs), every shell command against the server and
-both sites, then restart / shutdown flows; and foreign-CA / missing client certificates are presented
-to both admin ports. Job progress is driven by waiting for states (bounded waits), not fixed sleeps.
+each state (submitted, running, finished completed, aborted, failing to load on the server / on the sites / on
+one site, deleted, and jobs with other configs, custom or by-name classes and resource specs), every shell
+command against the server and both sites, then restart / shutdown flows; and foreign-CA / missing client
+certificates are presented to both admin ports. Job progress is driven by waiting for states (bounded
+waits), not fixed sleeps.
 
 Each exchange (phase, user, line) is normalized twice: ``fine`` (ids, UUIDs, times, durations,
 workspace paths, ports) and ``coarse`` (also every digit, ``starting``/``started``, log-line bodies),
@@ -235,8 +236,8 @@ def scenario(side: Side, drive: Driver) -> None:
     hello = next(j for j, n in side.names.items() if n == "<hello-numpy>")
     side.send("hello-numpy finished", "admin@nvidia.com", "abort_task " + hello, "abort_task <hello-numpy>")
     side.send("hello-numpy finished", "admin@nvidia.com", "abort_job " + hello, "abort_job <hello-numpy>")
-    # apps that fail to load on the server / on a site
-    for name in ("bad-server-app", "bad-site-app"):
+    # apps that fail to load on the server / on the sites / on one site only; apps that load from custom/ or by name
+    for name in ("bad-server-app", "bad-site-app", "bad-executor", "bad-one-site", "custom-app", "by-name"):
         job_id = drive.submit(name)
         side.label(job_id, name)
         drive.until_finished(job_id)
