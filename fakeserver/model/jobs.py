@@ -352,6 +352,7 @@ class JobStore:
         script = self._pick_script(meta.get("name") if isinstance(meta.get("name"), str) else None)
         config = parse_job(content)
         script = script.for_job(config.num_rounds(_server_app(meta)))
+        config.release()  # parsed again when the job runs; a queue of waiting jobs holds no parsed JSON
         record = JobRecord(meta=meta, content=content, script=script, seq=self._seq, phase_start=now, config=config)
         record.fault = schedule_fault(meta)
         self._jobs[record.job_id] = record
@@ -606,6 +607,7 @@ class JobStore:
             self._live.pop(record.job_id, None)
             for finish_hook in self.on_finish:
                 finish_hook(record)
+            record.config.release()  # the results and logs that needed the parsed configs are written
 
     def _wake_waiting(self, when: float) -> None:
         """Let the earliest waiting jobs try again now, one per free slot (FLARE's scheduler tries

@@ -219,3 +219,16 @@ def test_each_site_keeps_the_model_its_nptrainer_saved(
     for site in ("site-1", "site-2"):
         saved = (flare.sites.workspace(site) / job_id / "model" / "mine.npy").read_bytes()
         assert npy_values(saved) == [float(v + 3) for v in range(1, 10)]  # the global model of round 2, plus 1
+
+
+def test_waiting_and_finished_jobs_hold_no_parsed_config(
+    flare: FakeFlareServer, flare_session: Session, tmp_path: Path
+) -> None:
+    """Bounded memory: only a job in the runner keeps its parsed configs."""
+    job_id = flare_session.submit_job(str(numpy_job(tmp_path, "held", num_rounds=2)))
+    record = flare.jobs.record(job_id)
+    assert record.script.rounds == 2 and record.config._parsed == {}
+    flare.jobs.advance_to(job_id, "RUNNING")
+    assert set(record.config._parsed) == {"app"}
+    flare.jobs.run_to_completion(job_id)
+    assert record.config._parsed == {}

@@ -79,7 +79,7 @@ def test_unreadable_configs_and_zips_give_no_config() -> None:
     config = parse_job(buffer.getvalue())
     assert config.num_rounds("app") is None
     assert job_load_failures(config, SITES) == []
-    assert parse_job(b"not a zip").apps == {}
+    assert parse_job(b"not a zip").app_names == []
 
 
 def test_the_default_script_follows_the_jobs_rounds_and_a_script_wins() -> None:
@@ -229,3 +229,12 @@ def test_a_corrupt_entry_reads_as_absent() -> None:
     assert config.num_rounds("app") is None
     app = config.app("app")
     assert app is not None and config.custom_source(app.custom_modules["mod"]) is None  # unreadable: trusted
+
+
+def test_configs_are_parsed_on_use_and_released() -> None:
+    config = parse_job(job_zip(server_config(6)))
+    assert config._parsed == {}  # submit-time scan: entry names only
+    first = config.app("app")
+    assert first is not None and config.app("app") is first and config.num_rounds("app") == 6
+    config.release()
+    assert config._parsed == {} and config.num_rounds("app") == 6  # read again when asked
