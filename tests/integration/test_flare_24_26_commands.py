@@ -7,6 +7,7 @@ One server per version for the module; each test leaves no job running.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -294,10 +295,10 @@ def test_dead_usage_from_25(server: FakeFlareServer, session: Session) -> None:
 
 def test_restart_of_clients_reports_each_in_meta(server: FakeFlareServer, session: Session) -> None:
     _since(server, "2.4")
-    result = session.restart("client", ["site-1"])
-    assert result["client_status"] == {"site-1": "Restart the client..."}
+    result = session.restart("client", ["site-1", "site-2"])
+    assert result["client_status"] == {"site-1": "Restart the client...", "site-2": "Restart the client..."}
     assert result["status"] == "ok"
-    server.sites.connect("site-1")
+    server.sites.connect("site-1", "site-2")  # back, in the order the other tests expect
 
 
 def test_the_23_server_keeps_its_own_answers(server: FakeFlareServer, session: Session, finished: str) -> None:
@@ -311,3 +312,15 @@ def test_the_23_server_keeps_its_own_answers(server: FakeFlareServer, session: S
 
 def test_paths_are_inside_the_workspace(server: FakeFlareServer) -> None:
     assert Path(server.sites.workspace("site-1")).is_dir()
+
+
+CAPTURES = Path(__file__).resolve().parents[2] / "scripts" / "real_flare_socket" / "captures"
+
+
+@pytest.mark.parametrize("line", ["show_config_vars server", "list_pools server"])
+def test_cellnet_tables_are_the_real_servers(server: FakeFlareServer, session: Session, line: str) -> None:
+    """The process facts that are version data (pools, looked-up config variables), not machine facts."""
+    _since(server, "2.4")
+    wheel = {"2.4": "2.4.2", "2.5": "2.5.2", "2.6": "2.6.3"}[server.flare_version.value]
+    real = json.loads((CAPTURES / f"real-{wheel}.json").read_text())[f"{ADMIN}: {line}"]
+    assert session.do_command(line)["data"] == real["data"]
