@@ -324,3 +324,16 @@ def test_cellnet_tables_are_the_real_servers(server: FakeFlareServer, session: S
     wheel = {"2.4": "2.4.2", "2.5": "2.5.2", "2.6": "2.6.3"}[server.flare_version.value]
     real = json.loads((CAPTURES / f"real-{wheel}.json").read_text())[f"{ADMIN}: {line}"]
     assert session.do_command(line)["data"] == real["data"]
+
+
+@pytest.mark.parametrize(("version", "role"), [("2.3", "super"), ("2.4", "project_admin"), ("2.6", "project_admin")])
+def test_poc_login_role_per_version(version: str, role: str, tmp_path: Path) -> None:
+    """``_login admin admin`` (POC): 2.3.12 gives role ``super``, 2.4+ ``project_admin`` (who may check status)."""
+    from flare_api import new_insecure_session
+
+    with FakeFlareServer(workspace=tmp_path, secure=False, flare_version=version) as fake:
+        with new_insecure_session(fake.startup_kit(), timeout=5.0) as poc:
+            admin_check = poc.do_command("admin_check_status server", raise_errors=False)
+        (only,) = fake.sessions.all()
+        assert (only.user_name, only.org, only.role) == ("admin", "global", role)
+        assert (admin_check["meta"]["status"] == "ok") is (role == "project_admin")
