@@ -8,6 +8,8 @@ with FakeFlareServer() as server:
 from __future__ import annotations
 
 from .model.job_script import JobScript, Phase, RunStatus
+from .model.resources import GPUResources, ListResources
+from .protocol.versions import FlareVersion
 from .provision import DEFAULT_PROJECT, AdminUser, Project, ProvisionedProject, Site, provision
 from .server import FakeFlareServer, FakeServerError, ServerNotRunning
 from .serving.faults import FaultKind
@@ -18,7 +20,10 @@ __all__ = [
     "FakeFlareServer",
     "FakeServerError",
     "FaultKind",
+    "FlareVersion",
+    "GPUResources",
     "JobScript",
+    "ListResources",
     "Phase",
     "Project",
     "ProvisionedProject",

@@ -49,6 +49,21 @@ class RealClock:
         return "RealClock()"
 
 
+#: The latest time a virtual clock may show: 9999-12-31 00:00 UTC (a day short of the last moment Python's
+#: ``datetime`` can format in any time zone). FLARE stamps logs, metas and job ids' times with it, so a clock
+#: pushed past it would make every later request fail.
+MAX_VIRTUAL_TIME = 253402214400.0
+
+
+def _checked_time(when: float) -> float:
+    if not math.isfinite(when):
+        raise ValueError(f"a virtual clock time must be finite, not {when!r}")
+    if not 0 <= when <= MAX_VIRTUAL_TIME:
+        limit = f"{MAX_VIRTUAL_TIME:.0f} (9999-12-31)"
+        raise ValueError(f"a virtual clock time must be between 0 and {limit}, not {when!r}")
+    return float(when)
+
+
 class VirtualClock:
     """A clock that only moves when told: by :meth:`advance`, :meth:`set` or a :meth:`sleep`.
 
@@ -57,8 +72,8 @@ class VirtualClock:
     """
 
     def __init__(self, start: float = DEFAULT_VIRTUAL_START) -> None:
-        self._start = float(start)
-        self._now = float(start)
+        self._start = _checked_time(start)
+        self._now = self._start
         self._lock = threading.Lock()
 
     def time(self) -> float:
@@ -77,13 +92,12 @@ class VirtualClock:
         if not 0 <= seconds < math.inf:
             raise ValueError(f"a virtual clock moves forward by a finite number of seconds, not {seconds!r}")
         with self._lock:
-            self._now += seconds
+            self._now = _checked_time(self._now + seconds)
             return self._now
 
     def set(self, when: float) -> None:
         """Jump to the absolute time ``when``, which must not be in the clock's past."""
-        if not math.isfinite(when):
-            raise ValueError(f"a virtual clock time must be finite, not {when!r}")
+        when = _checked_time(when)
         with self._lock:
             if when < self._now:
                 raise ValueError(f"a virtual clock cannot go backwards (from {self._now!r} to {when!r})")
@@ -93,7 +107,7 @@ class VirtualClock:
         """Go back to the start time (or a new one); only for resetting a test fixture."""
         with self._lock:
             if start is not None:
-                self._start = float(start)
+                self._start = _checked_time(start)
             self._now = self._start
 
     def __repr__(self) -> str:

@@ -9,7 +9,9 @@ from .clock import Clock
 from .command_table import CommandTable
 from .startup_kit import StartupKit
 from .types import SystemInfo
+from .versions import FlareVersion
 from .wire import Document
+from .wire.transfer import TransferFraming
 
 
 class CommandRunner:
@@ -36,6 +38,19 @@ class CommandRunner:
     @abstractmethod
     def _command(self, *args: str, enforce_meta: bool = True) -> Document:
         """``_do_command`` of the safely joined ``args``."""
+
+    @abstractmethod
+    def _do_push(self, line: str, body: bytes, *, label: str) -> Document:
+        """FLARE 2.5+'s binary push of ``line`` carrying ``body``; raise FLARE's exception for an error reply."""
+
+    @abstractmethod
+    def _do_pull(self, line: str, framing: TransferFraming, *, label: str) -> bytes:
+        """FLARE 2.4+'s pull of one file in ``framing``; raise FLARE's exception if the server refused."""
+
+    @property
+    @abstractmethod
+    def flare_version(self) -> FlareVersion:
+        """The server's FLARE series, read from its command table at login."""
 
     @abstractmethod
     def do_command(self, command: str, *, raise_errors: bool = True) -> dict[str, Any]:

@@ -7,10 +7,12 @@ from __future__ import annotations
 import base64
 import binascii
 import os
+from pathlib import Path
 from typing import Any, Optional, Union
 
 from .command_runner import CommandRunner
 from .command_table import DOWNLOAD_FOLDER, UPLOAD_FOLDER
+from .downloads import pull_folder
 from .errors import (
     InternalError,
     InvalidArgumentError,
@@ -18,9 +20,10 @@ from .errors import (
     JobTimeout,
     ProtocolError,
 )
-from .job_folder import resolve_job_folder, safe_extract, submit_command_args
+from .job_folder import resolve_job_folder, safe_extract, submit_command_args, zip_job_folder
 from .monitor import MonitorCallback, monitor
 from .types import MonitorReturnCode
+from .versions import PULL_FOLDER, PUSH_FOLDER, FlareVersion
 from .wire import ItemType, MetaKey, join_command_line
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -46,12 +49,21 @@ class JobCommands(CommandRunner):
         raise InternalError(f"protocol error: the server's command list has no {name} ({client_cmd})")
 
     def submit_job(self, job_definition_path: PathLike) -> str:
-        """Upload a job folder (absolute, CWD-relative or under ``upload_dir``); returns the new job id."""
+        """Upload a job folder (absolute, CWD-relative or under ``upload_dir``); returns the new job id.
+
+        FLARE 2.3 and 2.4 servers get the zip base64-encoded in the command line, 2.5+ as a binary push.
+        """
         folder = resolve_job_folder(job_definition_path, self.upload_dir)
-        name, payload = submit_command_args(folder)
-        scope = self._client_command_scope("submit_job", UPLOAD_FOLDER)
-        line = join_command_line([f"{scope}.submit_job", name, payload])
-        meta = self._do_command(line, label=f"submit_job {folder}").meta
+        label = f"submit_job {folder}"
+        if self.flare_version >= FlareVersion.V2_5:
+            scope = self._client_command_scope("submit_job", PUSH_FOLDER)
+            line = join_command_line([f"{scope}.submit_job", Path(os.path.abspath(folder)).name])
+            meta = self._do_push(line, zip_job_folder(folder), label=label).meta
+        else:
+            name, payload = submit_command_args(folder)
+            scope = self._client_command_scope("submit_job", UPLOAD_FOLDER)
+            line = join_command_line([f"{scope}.submit_job", name, payload])
+            meta = self._do_command(line, label=label).meta
         job_id = meta.get(MetaKey.JOB_ID)
         if not job_id:
             raise InternalError("server failed to return job id")
@@ -121,9 +133,16 @@ class JobCommands(CommandRunner):
     def download_job_result(self, job_id: str) -> str:
         """Download the job (submitted folder + server workspace) into ``download_dir/<job_id>``.
 
-        Returns that folder, or the server's download URL for a job too big to send. Entries that
+        Returns that folder, or (FLARE 2.3) the server's download URL for a job too big to send. From FLARE 2.4
+        on the files are pulled one by one and land where FLARE's client puts them: ``<job_id>`` holding
+        ``meta.json``, ``job/`` and ``workspace/``, or ``<job_id>__1``... if that folder exists. Entries that
         would land outside ``download_dir`` are refused.
         """
+        if self.flare_version >= FlareVersion.V2_4:
+            job_id = validate_job_id(job_id)
+            scope = self._client_command_scope("download_job", PULL_FOLDER)
+            line = join_command_line([f"{scope}.download_job", job_id])
+            return pull_folder(self, line, job_id, label=f"download_job {job_id}")
         scope = self._client_command_scope("download_job", DOWNLOAD_FOLDER)
         line = join_command_line([f"{scope}.download_job", validate_job_id(job_id)])
         reply = self._do_command(line, label=f"download_job {job_id}")
@@ -140,6 +159,15 @@ class JobCommands(CommandRunner):
             raise ProtocolError(f"download_job reply is not base64: {exc}") from None
         safe_extract(data, self.download_dir)
         return os.path.join(self.download_dir, str(meta.get(MetaKey.JOB_ID, job_id)))
+
+    def download_job_components(self, job_id: str) -> str:
+        """FLARE 2.6: download the job's additional components (e.g. ``ERRORLOG_<site>``) into ``download_dir/<job_id>``
+        (or ``<job_id>__1``...) and return that folder. A real 2.6.3 server never completes this download (see
+        docs/compatibility.md); the error it answers raises as in FLARE."""
+        job_id = validate_job_id(job_id)
+        scope = self._client_command_scope("download_job_components", PULL_FOLDER)
+        line = join_command_line([f"{scope}.download_job_components", job_id])
+        return pull_folder(self, line, job_id, label=f"download_job_components {job_id}")
 
     def abort_job(self, job_id: str) -> None:
         """Abort a job: before it runs, while it runs; a finished job is left alone."""

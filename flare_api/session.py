@@ -24,6 +24,7 @@ from .errors import (
     InternalError,
     InvalidArgumentError,
     NoConnection,
+    ProtocolError,
     SessionClosed,
     TLSRejected,
     classify_reply,
@@ -34,11 +35,12 @@ from .job_commands import JobCommands
 from .shell_commands import ShellCommands
 from .startup_kit import StartupKit, load_startup_kit
 from .system_commands import SystemCommands
-from .transport import RequestTransport, Transport, client_ssl_context
+from .transport import RequestTransport, TransferTransport, Transport, client_ssl_context
 from .types import ApiStatus, ClientInfo, JobInfo, ServerInfo, SystemInfo
 from .version_commands import VersionCommands
 from .versions import FlareVersion, detect_flare_version
 from .wire import Document, ItemType, MetaKey, join_command_line, split_command_line
+from .wire.transfer import TransferFraming
 
 __all__ = ["Session", "new_insecure_session", "new_secure_session"]
 
@@ -270,6 +272,46 @@ class Session(JobCommands, SystemCommands, ShellCommands, InfoCommands, VersionC
 
     def _command(self, *args: str, enforce_meta: bool = True) -> Document:
         return self._do_command(join_command_line(list(args)), enforce_meta=enforce_meta)
+
+    def _transfers(self) -> TransferTransport:
+        """The transport, if it carries FLARE 2.4+ file transfers (push and pull)."""
+        transport = self._transport
+        if not (callable(getattr(transport, "push", None)) and callable(getattr(transport, "pull", None))):
+            raise InternalError(
+                f"protocol error: the transport {type(transport).__name__} cannot carry FLARE "
+                f"{self.flare_version.value} file transfers (it has no push/pull)"
+            )
+        return transport  # type: ignore[return-value]
+
+    def _ready_token(self) -> str:
+        if self._closed:
+            raise SessionClosed("session closed")
+        if self._token is None or self._commands is None:
+            raise SessionClosed("the session is not logged in; call try_connect(timeout) first")
+        return self._token
+
+    def _do_push(self, line: str, body: bytes, *, label: str) -> Document:
+        """FLARE 2.5+'s binary push of ``line`` carrying ``body``; the reply is mapped as for any command."""
+        token = self._ready_token()
+        try:
+            reply = self._transfers().push(line, token, body)
+        except NoConnection as exc:
+            raise ConnectionLost(str(exc)) from None
+        self._trace(line, reply)
+        return raise_for_reply(label, reply, flare_version=self.flare_version.value)
+
+    def _do_pull(self, line: str, framing: TransferFraming, *, label: str) -> bytes:
+        """FLARE 2.4+'s pull of one file; a text reply instead (the server refused) raises its exception."""
+        token = self._ready_token()
+        try:
+            answer = self._transfers().pull(line, token, framing)
+        except NoConnection as exc:
+            raise ConnectionLost(str(exc)) from None
+        if isinstance(answer, bytes):
+            return answer
+        self._trace(line, answer)
+        raise_for_reply(label, answer, flare_version=self.flare_version.value)
+        raise ProtocolError(f"{label}: the server answered a file pull with a reply that is not an error")
 
     def do_command(self, command: str, *, raise_errors: bool = True) -> dict[str, Any]:
         """Send any command line the server lists and return the reply as FLARE's ``api.do_command`` does:

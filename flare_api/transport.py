@@ -9,8 +9,10 @@ from __future__ import annotations
 import socket
 import ssl
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional, Protocol
+from typing import Any, Callable, Optional, Protocol, TypeVar, Union
 
 from .errors import InvalidReply, NoConnection, TLSRejected
 from .tls_diagnosis import definitive_ssl_error, local_certificate_problem
@@ -20,6 +22,7 @@ from .wire import (
     FrameTimeout,
     FramingError,
     ProtocolViolation,
+    StreamAccumulator,
     StreamClosed,
     encode_stream,
     parse_document,
@@ -27,8 +30,12 @@ from .wire import (
     send_stream,
     split_segments,
 )
+from .wire.framing import ALL_END_BYTE, RECV_CHUNK
+from .wire.transfer import TransferFraming, binary_exchange_parts, decoder_for, read_decoded
 
-__all__ = ["RequestTransport", "Transport", "client_ssl_context", "parse_reply"]
+__all__ = ["RequestTransport", "TransferTransport", "Transport", "client_ssl_context", "parse_reply", "read_pull"]
+
+T = TypeVar("T")
 
 
 class RequestTransport(Protocol):
@@ -47,6 +54,22 @@ class RequestTransport(Protocol):
         meta: Optional[dict[str, Any]] = None,
     ) -> Optional[Document]:
         """Send one command line with an optional session token (and request ``meta``); return the reply."""
+        ...
+
+
+class TransferTransport(RequestTransport, Protocol):
+    """A transport that also carries FLARE 2.4+ file transfers (the TLS transport and the fake's in-process one)."""
+
+    def push(
+        self, line: str, token: Optional[str], body: bytes, *, timeout: Optional[float] = None
+    ) -> Optional[Document]:
+        """Send ``line`` as a binary exchange carrying ``body`` (FLARE 2.5+ ``submit_job``); return the reply."""
+        ...
+
+    def pull(
+        self, line: str, token: Optional[str], framing: TransferFraming, *, timeout: Optional[float] = None
+    ) -> Union[bytes, Optional[Document]]:
+        """Send ``line`` and read one file in ``framing`` (bytes), or the server's text reply (a document)."""
         ...
 
 
@@ -126,6 +149,43 @@ class Transport:
         """Send ``line`` (with ``token``) and return the reply; None if the server sent no document."""
         timeout = self.timeout if timeout is None else timeout
         payload = encode_stream([Document.request(line, token, meta).to_json()])
+        text = self._roundtrip(
+            [payload], timeout, lambda sock: read_stream(sock, timeout=timeout, max_bytes=self.max_reply_bytes)
+        )
+        return parse_reply(text, self._where)
+
+    def push(
+        self, line: str, token: Optional[str], body: bytes, *, timeout: Optional[float] = None
+    ) -> Optional[Document]:
+        """FLARE 2.5+'s binary push (``submit_job``): the request document travels as a binary exchange's meta,
+        ``body`` as its body; the reply is an ordinary text reply."""
+        timeout = self.timeout if timeout is None else timeout
+        parts = binary_exchange_parts(Document.request(line, token).to_json(), body)
+        text = self._roundtrip(
+            parts, timeout, lambda sock: read_stream(sock, timeout=timeout, max_bytes=self.max_reply_bytes)
+        )
+        return parse_reply(text, self._where)
+
+    def pull(
+        self, line: str, token: Optional[str], framing: TransferFraming, *, timeout: Optional[float] = None
+    ) -> Union[bytes, Optional[Document]]:
+        """FLARE 2.4+'s file pull (``download_job_file``): a text request answered by one file in ``framing``
+        (returned as bytes), or by a text reply when the server refused (returned as its document)."""
+        timeout = self.timeout if timeout is None else timeout
+        payload = encode_stream([Document.request(line, token).to_json()])
+        answer = self._roundtrip(
+            [payload], timeout, lambda sock: read_pull(sock, framing, timeout, self.max_reply_bytes)
+        )
+        return answer if isinstance(answer, bytes) else parse_reply(answer.text, self._where)
+
+    @property
+    def _where(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    def _roundtrip(
+        self, parts: Sequence[Union[bytes, memoryview]], timeout: float, read: Callable[[socket.socket], T]
+    ) -> T:
+        """One connection: connect, TLS (resumed), send ``parts``, ``read`` the answer, close."""
         started = time.monotonic()
         try:
             sock = socket.create_connection((self.host, self.port), timeout=timeout)
@@ -140,12 +200,13 @@ class Transport:
                     self._tls_session = None
                     raise self._tls_fail("TLS handshake with", started, exc) from None
             try:
-                send_stream(sock, payload, timeout=timeout)
-                text = read_stream(sock, timeout=timeout, max_bytes=self.max_reply_bytes)
+                for part in parts:
+                    send_stream(sock, part, timeout=timeout)
+                result = read(sock)
             except (FrameTimeout, StreamClosed) as exc:
                 raise self._fail("waiting for the reply of", started, exc) from None
             except FramingError as exc:
-                raise InvalidReply(f"bad reply from admin server {self.host}:{self.port}: {exc}") from None
+                raise InvalidReply(f"bad reply from admin server {self._where}: {exc}") from None
             except OSError as exc:
                 self._tls_session = None
                 if self.ssl_context is None:
@@ -155,7 +216,51 @@ class Transport:
                 self._tls_session = sock.session
         finally:
             sock.close()
-        return parse_reply(text, f"{self.host}:{self.port}")
+        return result
+
+
+@dataclass(frozen=True)
+class _TextAnswer:
+    """A pull answered with text (the server refused before sending the file)."""
+
+    text: str
+
+
+def read_pull(
+    sock: socket.socket, framing: TransferFraming, timeout: float, max_bytes: int
+) -> Union[bytes, _TextAnswer]:
+    """Read a pull's answer: the first byte tells the file's frames from a text reply (which starts with ``{``)."""
+    deadline = time.monotonic() + timeout
+    sock.settimeout(timeout)
+    try:
+        first = sock.recv(RECV_CHUNK)
+    except socket.timeout:
+        raise FrameTimeout(f"no answer within {timeout:g} s") from None
+    if not first:
+        raise StreamClosed("connection closed before the transfer began (0 bytes received)")
+    remaining = max(deadline - time.monotonic(), 0.001)
+    if first[:1] in (b"{", ALL_END_BYTE):
+        stream = StreamAccumulator(max_bytes)
+        done = stream.feed(first)
+        while not done:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise FrameTimeout(f"no complete reply within {timeout:g} s ({stream.size} bytes received)")
+            sock.settimeout(remaining)
+            try:
+                chunk = sock.recv(RECV_CHUNK)
+            except socket.timeout:
+                raise FrameTimeout(f"no complete reply within {timeout:g} s ({stream.size} bytes received)") from None
+            if not chunk:
+                raise StreamClosed(f"connection closed before end of transmission ({stream.size} bytes received)")
+            done = stream.feed(chunk)
+        return _TextAnswer(stream.text())
+    decoder = decoder_for(framing, max_bytes)
+    read_decoded(sock, decoder, timeout=remaining, first=first)
+    data = decoder.body()
+    if framing is TransferFraming.BINARY_EXCHANGE and not data:
+        raise FramingError("nothing received from the server")
+    return data
 
 
 def parse_reply(text: str, where: str) -> Optional[Document]:

@@ -418,9 +418,9 @@ def specs() -> list[CommandSpec]:
                     handle_clone_job, checks=_JOB_CHECKS, authorization=_own("clone_job")),
         CommandSpec(scope, "submit_job", "submit a job", "submit_job job_folder", handle_submit_job,
                     authorization=Right("submit_job"), args=(Param("package", _upload),),
-                    client_cmd="file_transfer.upload_folder"),
+                    client_cmd="file_transfer.upload_folder", until=FlareVersion.V2_4),
         CommandSpec(scope, "download_job", "download a specified job", "download_job job_id", handle_download_job,
                     checks=(JOB.check_only(), *_JOB_CHECKS[1:]), authorization=_own("download_job"),
                     args=(word(1, "job_id"),),
-                    client_cmd="file_transfer.download_folder"),
+                    client_cmd="file_transfer.download_folder", until=FlareVersion.V2_4),
     ]  # fmt: skip

@@ -119,6 +119,13 @@ class Phase:
 
 PhaseLike = Union[Phase, float, int, None]
 
+#: Rounds of a job whose script and config name none.
+DEFAULT_ROUNDS = 3
+#: A run's length per round when the script does not set its running phase (3 rounds: 30 s).
+SECONDS_PER_ROUND = 10.0
+#: The default running phase: this very instance means "not scripted", so it follows the job's rounds.
+DEFAULT_RUNNING = Phase.after(SECONDS_PER_ROUND * DEFAULT_ROUNDS)
+
 
 def _phase(value: PhaseLike) -> Phase:
     if isinstance(value, Phase):
@@ -133,19 +140,25 @@ class JobScript:
     """A job's scripted life. Defaults: queued 1 s, deploying 1 s, running 30 s, then COMPLETED.
 
     ``require_sites`` makes the scheduler refuse the job until that many sites are connected (on top
-    of the job's own ``min_clients``/``mandatory_clients``). ``rounds`` drives ``show_stats``.
+    of the job's own ``min_clients``/``mandatory_clients``). ``rounds`` drives ``show_stats``; left at 0
+    it follows the job's config, and so does an unscripted running phase (10 s per round).
     """
 
     outcome: RunStatus = RunStatus.FINISHED_COMPLETED
     queued: Phase = field(default_factory=lambda: Phase.after(1.0))
     deploying: Phase = field(default_factory=lambda: Phase.after(1.0))
-    running: Phase = field(default_factory=lambda: Phase.after(30.0))
+    running: Phase = DEFAULT_RUNNING
     require_sites: int = 0
-    rounds: int = 3
+    #: 0: the job's own ``num_rounds`` (its server workflow's argument), else ``DEFAULT_ROUNDS``.
+    rounds: int = 0
     #: Seconds between rounds; default: the running phase split evenly, or 60 s for a job that hangs.
     round_seconds: Optional[float] = None
     #: Text of the failure for FAILED_TO_RUN (in ``job_deploy_detail``) and EXECUTION_EXCEPTION (in the log).
     failure: str = "scripted failure"
+    #: Whether a class the job's config names that would not load ends the run (docs/guide.md, "The job's config").
+    check_loadable: bool = True
+    #: Class paths (``pkg.mod.Class``) or module prefixes (``pkg.``) installed on the deployment besides FLARE.
+    loadable: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "outcome", parse_outcome(self.outcome))
@@ -153,10 +166,13 @@ class JobScript:
             object.__setattr__(self, name, _phase(getattr(self, name)))
         if self.require_sites < 0:
             raise ValueError(f"require_sites must be >= 0, got {self.require_sites!r}")
-        if self.rounds < 1:
-            raise ValueError(f"rounds must be >= 1, got {self.rounds!r}")
+        if self.rounds < 0:
+            raise ValueError(f"rounds must be >= 0 (0: the job's own num_rounds), got {self.rounds!r}")
         if self.round_seconds is not None and self.round_seconds <= 0:
             raise ValueError(f"round_seconds must be > 0, got {self.round_seconds!r}")
+        if isinstance(self.loadable, str) or not all(isinstance(p, str) and p for p in self.loadable):
+            raise ValueError(f"loadable must be a list of class paths or module prefixes, got {self.loadable!r}")
+        object.__setattr__(self, "loadable", tuple(self.loadable))
         if self.queued.forever:
             raise ValueError("the queued phase cannot last forever; use outcome CAN_NOT_SCHEDULE or require_sites")
 
@@ -192,10 +208,31 @@ class JobScript:
         if self.round_seconds is not None:
             return self.round_seconds
         if self.running.seconds is not None:
-            return self.running.seconds / self.rounds
+            return self.running.seconds / (self.rounds or DEFAULT_ROUNDS)
         if self.running.polls is not None:
             return None
         return 60.0
+
+    def for_job(self, num_rounds: Optional[int]) -> JobScript:
+        """This script for a job whose server workflow runs ``num_rounds`` (None: none given).
+
+        A script's own ``rounds`` and running phase win; unscripted, the run lasts 10 s per round.
+        """
+        rounds = self.rounds or num_rounds or DEFAULT_ROUNDS
+        changes: dict[str, object] = {"rounds": rounds}
+        if self.running is DEFAULT_RUNNING and self.rounds == 0:
+            changes["running"] = Phase.after(SECONDS_PER_ROUND * rounds)
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    def fails_to_load(self, failure: str, after: float) -> JobScript:
+        """This script for a run whose app has a class that would not load: EXECUTION_EXCEPTION ``after`` seconds
+        into the run, as on a real deployment. A script that sets another outcome keeps it.
+        """
+        if self.outcome is not RunStatus.FINISHED_COMPLETED:
+            return self
+        return replace(
+            self, outcome=RunStatus.FINISHED_EXECUTION_EXCEPTION, failure=failure, running=Phase.after(after)
+        )
 
     def with_(self, **changes: object) -> JobScript:
         """A copy with some fields changed."""

@@ -24,7 +24,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, Union
 
+from .job_config import JobConfig, parse_job
 from .job_script import LEGAL_TRANSITIONS, JobScript, Phase, RunStatus
+from .loadable import LoadFailure, job_load_failures
 from .resources import ResourcePool
 
 #: ``JobMetaKey`` values the fake writes.
@@ -44,6 +46,14 @@ ALL_SITES = "@ALL"
 
 #: Statuses that hold one of the scheduler's ``max_jobs`` slots.
 ACTIVE = (RunStatus.DISPATCHED, RunStatus.RUNNING)
+#: A run whose server app does not load ends this long after it started (a real 2.3.12 job process exits
+#: with return code 103 about 6.5 s after ``Started run``).
+SERVER_LOAD_FAILURE_SECONDS = 6.0
+#: A run whose site apps do not load: the sites report the job dead about 9 s in, the workflow deems a
+#: client dead 60 s after its first report (``dead_client_grace_period``) and the run ends about 5 s later.
+SITE_LOAD_FAILURE_SECONDS = 74.0
+DEAD_JOB_FIRST_REPORT = 9.0
+DEAD_JOB_REPORT_INTERVAL = 10.0
 
 #: Job meta key FLARE 2.5+ write on create (``submit_job``, ``clone_job``).
 DATA_STORAGE_FORMAT = "data_storage_format"
@@ -128,6 +138,10 @@ class JobRecord:
     #: list_jobs' row as encoded JSON, keyed by the values it shows: ``(values, row text, row meta text)``.
     #: A reader reuses the texts only while the values it reads now equal the key, so it cannot go stale.
     list_row: Optional[tuple[tuple[str, ...], str, str]] = field(default=None, repr=False, compare=False)
+    #: The job's own app configs (workflows, components, executors), read at submit.
+    config: JobConfig = field(default_factory=JobConfig, repr=False, compare=False)
+    #: The participants whose app would not load (checked when the run starts), server first.
+    load_failures: list[LoadFailure] = field(default_factory=list)
 
     @property
     def current_round(self) -> int:
@@ -137,6 +151,8 @@ class JobRecord:
     def next_round_time(self) -> Optional[float]:
         """When the next round starts, if rounds follow the clock and any are left."""
         if self.started_at is None or len(self.round_times) >= self.script.rounds or not self.in_runner:
+            return None
+        if self.load_failures:  # the server's workflow never starts, or waits in round 0 for dead sites
             return None
         span = self.script.round_span()
         if span is None:
@@ -325,7 +341,9 @@ class JobStore:
         meta["status"] = RunStatus.SUBMITTED.value
         self._seq += 1
         script = self._pick_script(meta.get("name") if isinstance(meta.get("name"), str) else None)
-        record = JobRecord(meta=meta, content=content, script=script, seq=self._seq, phase_start=now)
+        config = parse_job(content)
+        script = script.for_job(config.num_rounds(_server_app(meta)))
+        record = JobRecord(meta=meta, content=content, script=script, seq=self._seq, phase_start=now, config=config)
         record.fault = schedule_fault(meta)
         self._jobs[record.job_id] = record
         self._live[record.job_id] = record
@@ -760,9 +778,17 @@ class JobStore:
 
     # ------------------------------------------------------------------ runner
     def _start(self, record: JobRecord, when: float) -> None:
+        script = record.script
+        if script.check_loadable and script.outcome is RunStatus.FINISHED_COMPLETED:  # a scripted outcome wins
+            record.load_failures = job_load_failures(record.config, record.site_apps, script.loadable)
+        server_fails = bool(record.load_failures) and record.load_failures[0].on_server
+        if record.load_failures:
+            after = SERVER_LOAD_FAILURE_SECONDS if server_fails else SITE_LOAD_FAILURE_SECONDS
+            record.script = script.fails_to_load(record.load_failures[0].exception, after)
         record.in_runner = True
         self._set_status(record, RunStatus.RUNNING, when)
-        self._start_round(record, when)
+        if not server_fails:  # a server app that does not load never starts its workflow
+            self._start_round(record, when)
         self._enter_phase(record, when)
 
     def _finish(self, record: JobRecord, outcome: RunStatus, when: float) -> None:
@@ -819,7 +845,7 @@ class JobStore:
         if status is RunStatus.RUNNING and not record.in_runner:
             raise JobStoreError(f"job {job_id} is orphaned (not in the runner); it cannot advance")
         if status is RunStatus.RUNNING:
-            while len(record.round_times) < record.script.rounds:
+            while len(record.round_times) < record.script.rounds and not record.load_failures:
                 self._start_round(record, now)
             self._finish(record, record.script.outcome, now)
         while len(record.transitions) == before:
@@ -867,6 +893,17 @@ class _SchedulerCrash(Exception):
     def __init__(self, site: str) -> None:
         super().__init__(site)
         self.site = site
+
+
+def _server_app(meta: dict[str, Any]) -> str:
+    """The app ``deploy_map`` gives the server (its last mention wins, as in ``_try_job``), or ""."""
+    deploy_map = meta.get("deploy_map")
+    found = ""
+    for app, sites in deploy_map.items() if isinstance(deploy_map, dict) else ():
+        for site in sites if isinstance(sites, list) else ():
+            if isinstance(site, str) and (site == SERVER_SITE or site.upper() == ALL_SITES):
+                found = str(app)
+    return found
 
 
 def _as_int(value: object) -> int:

@@ -33,6 +33,8 @@ RIGHT_CATEGORIES: dict[str, str] = {
         "operate",
     ),
     **dict.fromkeys(["cat", "grep", "head", "ls", "pwd", "tail"], "shell_commands"),
+    # FLARE 2.4+: the pull of each file of a download is authorized like the download itself.
+    **dict.fromkeys(["download_job", "download_job_file"], "download_job"),
     # FLARE 2.4+ (2.6 for the configure_* commands); app_command and list_job have no category
     **dict.fromkeys(["report_env", "configure_site_log"], "operate"),
     "configure_job_log": "manage_job",

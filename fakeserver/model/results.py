@@ -13,13 +13,16 @@ import io
 import json
 import posixpath
 import shutil
+import struct
 import zipfile
 from typing import Optional, Union
 
 from .job_script import RunStatus
 from .jobs import JobRecord, history_time
 
+#: Where a persistor that is not FLARE's numpy one saves the global model (PTFileModelPersistor's default).
 MODEL_PATH = "models/FL_global_model.pt"
+NP_PERSISTOR = "nvflare.app_common.np.np_model_persistor.NPModelPersistor"
 
 
 def round_times(record: JobRecord) -> list[float]:
@@ -35,13 +38,23 @@ def server_log(record: JobRecord) -> str:
     def add(when: float, component: str, text: str, level: str = "INFO") -> None:
         lines.append(f"{history_time(when)},000 - {component} - {level} - [identity=server, run={job_id}]: {text}")
 
+    failures = record.load_failures
+    if failures and failures[0].on_server and record.started_at is not None:
+        # the job process could not build the server app: its ConfigError, and no workflow ever ran
+        location = f"startup/../{job_id}/app_server/config/{failures[0].config_file}"
+        text = f"FL server execution exception: ConfigError: {failures[0].config_error(location)}"
+        lines.append(f"{history_time(record.started_at)},000 - runner_process - ERROR - {text}")
+        return "".join(line + "\n" for line in lines)
     if record.started_at is not None:
         add(record.started_at, "ServerRunner", "Server runner starting ...")
         for number, when in enumerate(round_times(record)):
             add(when, "ScatterAndGather", f"Round {number} started.")
     if record.finished_at is not None:
         status = record.status
-        if status is RunStatus.FINISHED_EXECUTION_EXCEPTION:
+        if failures and status is RunStatus.FINISHED_EXECUTION_EXCEPTION:
+            text = "Aborting current RUN due to FATAL_SYSTEM_ERROR received: All clients are dead"
+            add(record.finished_at, "ServerRunner", text, "ERROR")
+        elif status is RunStatus.FINISHED_EXECUTION_EXCEPTION:
             add(record.finished_at, "ServerRunner", f"Exception in workflow: {record.script.failure}", "ERROR")
         elif status is RunStatus.FINISHED_ABORTED:
             add(record.finished_at, "ServerRunner", "Abort signal received. Aborting the run.")
@@ -65,6 +78,33 @@ def _model_bytes(record: JobRecord) -> bytes:
     return b"FLAREHARNESS-MODEL\n" + seed * 32
 
 
+def npy_bytes(rows: list[list[float]]) -> bytes:
+    """A 2-D float32 array in NumPy's ``.npy`` format 1.0, as ``np.save`` writes it."""
+    header = f"{{'descr': '<f4', 'fortran_order': False, 'shape': ({len(rows)}, {len(rows[0])}), }}"
+    header += " " * ((64 - (10 + len(header) + 1) % 64) % 64) + "\n"
+    body = struct.pack(f"<{sum(len(r) for r in rows)}f", *(v for r in rows for v in r))
+    return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode("latin1") + body
+
+
+def saved_model(record: JobRecord) -> Optional[tuple[str, bytes]]:
+    """The file the job's persistor writes into the run folder, named from its config.
+
+    NPModelPersistor ``np.save``s ``<model_dir>/<model_name>`` (default ``models/server.npy``): its
+    default weights (1..9) plus one per round from NPTrainer's ``delta``. Another persistor gets
+    deterministic bytes at ``models/FL_global_model.pt``; a server app without one saves nothing.
+    """
+    persistor = record.config.persistor(record.app_name)
+    if persistor is None:
+        return None
+    if persistor.path == NP_PERSISTOR:
+        folder = str(persistor.args.get("model_dir", "models"))
+        name = str(persistor.args.get("model_name", "server.npy"))
+        done = len(record.round_times) if record.status is RunStatus.FINISHED_COMPLETED else 0
+        rows = [[float(3 * r + c + 1 + done) for c in range(3)] for r in range(3)]
+        return posixpath.join(folder, name), npy_bytes(rows)
+    return MODEL_PATH, _model_bytes(record)
+
+
 def build_workspace(record: JobRecord) -> dict[str, bytes]:
     """The server run folder of a job that ran (empty if it never started)."""
     if record.started_at is None:
@@ -79,10 +119,10 @@ def build_workspace(record: JobRecord) -> dict[str, bytes]:
     for name, data in job_files(record.content).items():
         if app and name.startswith(prefix):
             files["app_server/" + name[len(prefix) :]] = data
-    if record.status is not RunStatus.FINISHED_EXECUTION_EXCEPTION:
-        files[MODEL_PATH] = _model_bytes(record)
-    for site in record.sites:
-        files[f"{site}/log.txt"] = site_log(record, site).encode()
+    model = saved_model(record) if record.status is RunStatus.FINISHED_COMPLETED else None
+    if model is not None:
+        files[model[0]] = model[1]
+    # Real 2.3.12 results hold the server's run folder only: no site logs.
     return files
 
 

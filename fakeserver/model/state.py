@@ -26,6 +26,7 @@ from .resources import ResourcePool
 from .results import build_workspace
 from .sessions import DEFAULT_IDLE_TIMEOUT, SessionStore
 from .sites import DEFAULT_HEARTBEAT_INTERVAL, SiteRegistry
+from .transfers import TransferStore
 from .workspaces import SERVER_TARGET, JobLogWriter, Workspaces, log_time
 
 _DISPATCHED = RunStatus.DISPATCHED
@@ -166,6 +167,8 @@ class ServerState:
         self.jobs.resources = ResourcePool({s.name: s.resources for s in project.sites if s.resources is not None})
         self.jobs.on_schedule.append(self._log_schedule)
         self.jobs.on_fault.append(lambda record, exc: self.record_error(f"<replay of job {record.job_id}>", exc))
+        #: FLARE 2.4+ downloads opened by ``download_job`` and not yet ended by the client.
+        self.transfers = TransferStore()
         self.workspaces: Optional[Workspaces] = None
         self.app_commands = AppCommands()
         self._log_writer: Optional[JobLogWriter] = None
@@ -282,6 +285,7 @@ class ServerState:
                 self.clock.reset()
             self.rng.seed(self.config.seed)
             self.sessions.clear()
+            self.transfers.clear()
             self.sessions.idle_timeout = self.config.idle_timeout
             self.start_time = self.clock.time()
             self.sites.reset()

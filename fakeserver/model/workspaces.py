@@ -28,6 +28,7 @@ from typing import Any, Optional
 
 from .job_script import RunStatus
 from .jobs import JobRecord, JobStore, history_time, schedule_count
+from .load_failure_logs import Row, config_location, dead_job_rows, job_process_rows
 from .policy import DEFAULT_POLICY
 from .project import Project
 from .reaper import REAPER
@@ -332,9 +333,10 @@ class Workspaces:
         """``<target>/<job_id>``: where a job runs on the server or a site."""
         return self.target(target) / job_id
 
-    def append(self, target: str, line: str, job_id: str = "") -> None:
-        """Append one line to the target's ``log.txt`` and, if the job has a run folder there, to its ``log.txt``."""
-        files = [self.target(target) / LOG_FILE]
+    def append(self, target: str, line: str, job_id: str = "", *, parent: bool = True) -> None:
+        """Append one line to the target's ``log.txt`` (unless not ``parent``: a job process's own line) and, if the
+        job has a run folder there, to its ``log.txt``."""
+        files = [self.target(target) / LOG_FILE] if parent else []
         if job_id and self.run_folder(target, job_id).is_dir():
             files.append(self.run_folder(target, job_id) / LOG_FILE)
         for path in files:
@@ -474,9 +476,13 @@ class JobLogWriter:
             self._deploy(record, when)
             self._job_runner_lines(record, when)
         elif new is RunStatus.RUNNING:
-            self._write(SERVER_TARGET, when, job_id, "ServerRunner", "Server runner starting ...")
+            failing = {failure.target for failure in record.load_failures}
+            self._load_failure_lines(record, when)
+            if SERVER_TARGET not in failing:
+                self._write(SERVER_TARGET, when, job_id, "ServerRunner", "Server runner starting ...")
             for site in record.sites:
-                self._write(site, when, job_id, "ClientRunner", "client runner started")
+                if site not in failing:
+                    self._write(site, when, job_id, "ClientRunner", "client runner started")
         elif new.finished:
             self._finish(record, old, new, when)
 
@@ -499,9 +505,33 @@ class JobLogWriter:
         for site in record.sites:
             self.workspaces.deploy(site, record, record.site_apps.get(site, ""), meta)
 
+    def _load_failure_lines(self, record: JobRecord, when: float) -> None:
+        """The job process log of each participant whose app does not load (its run folder only)."""
+        for failure in record.load_failures:
+            location = config_location(str(self.workspaces.target(failure.target)), record.job_id, failure)
+            self._rows(failure.target, when, job_process_rows(failure, location), record.job_id, parent=False)
+
+    def _rows(self, target: str, start: float, rows: list[Row], job_id: str = "", *, parent: bool = True) -> None:
+        for offset, component, level, text in rows:
+            line = f"{log_time(start + offset)} - {component} - {level} - {text}"
+            self.workspaces.append(target, line, job_id, parent=parent)
+
+    def _load_failure_end(self, record: JobRecord, when: float) -> None:
+        """The server parent's lines when a run whose app did not load ends (before FLARE aborts it on the sites)."""
+        job_id, start = record.job_id, record.started_at if record.started_at is not None else when
+        if record.load_failures[0].on_server:
+            text = f"Job: {job_id} child process exit with return code 103"
+            self._rows(SERVER_TARGET, when, [(0.0, "ServerEngine", "INFO", text)])
+        else:
+            sites = [failure.target for failure in record.load_failures]
+            self._rows(SERVER_TARGET, start, dead_job_rows(job_id, sites, when - start))
+        self._write(SERVER_TARGET, when, "?", "JobRunner", f"Try to abort run ({job_id}) on clients.")
+
     def _finish(self, record: JobRecord, old: RunStatus, new: RunStatus, when: float) -> None:
         job_id = record.job_id
-        if new is RunStatus.FINISHED_EXECUTION_EXCEPTION:
+        if record.load_failures and new is RunStatus.FINISHED_EXECUTION_EXCEPTION:
+            self._load_failure_end(record, when)
+        elif new is RunStatus.FINISHED_EXECUTION_EXCEPTION:
             text = f"Exception in workflow: {record.script.failure}"
             self._write(SERVER_TARGET, when, job_id, "ServerRunner", text, "ERROR")
         self._write(SERVER_TARGET, when, job_id, "ServerRunner", f"Server runner finished with status {new.value}")
@@ -514,5 +544,6 @@ class JobLogWriter:
         job_id = record.job_id
         rounds = record.script.rounds
         self._write(SERVER_TARGET, when, job_id, "ScatterAndGather", f"Round {number} started.")
-        for site in record.sites:
+        failing = {failure.target for failure in record.load_failures}
+        for site in (site for site in record.sites if site not in failing):
             self._write(site, when, job_id, "ClientRunner", f"Round {number}/{rounds}: got task assignment: name=train")

@@ -45,22 +45,33 @@ class Dispatcher:
 
     def handle_text(self, text: str, peer: Optional[PeerIdentity]) -> Document:
         """Validate the request as FLARE's server does, then dispatch it."""
+        return self.handle(text, peer).document()
+
+    def handle(self, text: str, peer: Optional[PeerIdentity], body: Optional[bytes] = None) -> Reply:
+        """:meth:`handle_text` for any request: ``body`` is a binary exchange's upload (FLARE 2.5+); the
+        reply may carry a file pull's frames (``Reply.binary``) instead of items."""
         reply = Reply()
         try:
             request_doc = parse_document(join_request_text(text))
         except ProtocolViolation:
-            return reply.error(msg.PROTOCOL_VIOLATION).document()
+            return reply.error(msg.PROTOCOL_VIOLATION)
         command = request_doc.first(ItemType.COMMAND)
         if command is None:
-            return reply.error(msg.PROTOCOL_VIOLATION).document()
+            return reply.error(msg.PROTOCOL_VIOLATION)
         token_item = request_doc.first(ItemType.TOKEN)
         token = token_item.data if token_item is not None else None
         line = command.data if isinstance(command.data, str) else command.text
-        self._dispatch(line, token, peer, reply, props=request_doc.meta.get(CMD_PROPS))
-        return reply.document()
+        self._dispatch(line, token, peer, reply, body, props=request_doc.meta.get(CMD_PROPS))
+        return reply
 
     def _dispatch(
-        self, line: str, token: Optional[object], peer: Optional[PeerIdentity], reply: Reply, props: Any = None
+        self,
+        line: str,
+        token: Optional[object],
+        peer: Optional[PeerIdentity],
+        reply: Reply,
+        body: Optional[bytes],
+        props: Any = None,
     ) -> None:
         try:
             args = split_command_line(line)
@@ -75,7 +86,7 @@ class Dispatcher:
         if len(specs) > 1:
             reply.error(msg.AMBIGUOUS_COMMAND.format(name=name))
             return
-        request = Request(self.state, self.registry, line, args, token, peer, specs[0], props=props)
+        request = Request(self.state, self.registry, line, args, token, peer, specs[0], body=body, props=props)
         try:
             with self.state.lock, collector_paused():  # a long reply is thousands of acyclic containers
                 self._run(request, reply)

@@ -7,7 +7,7 @@ item ``{"status": "ok", "info": <text>}``; named tables collect per-row meta in 
 from __future__ import annotations
 
 import json
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
 from flare_api.wire import Document, Item, MetaKey, MetaStatus
 
@@ -42,6 +42,9 @@ class Reply:
     def __init__(self) -> None:
         self.items: list[Item] = []
         self.meta: dict[str, Any] = {}
+        #: Set by a file pull (FLARE 2.4+ ``download_job_file``): the frames to send instead of a document;
+        #: empty when the server sends nothing (FLARE's binary mode with no such file).
+        self.binary: Optional[list[Union[bytes, memoryview]]] = None
 
     def _merge(self, meta: Optional[dict[str, Any]]) -> None:
         if meta:
@@ -102,6 +105,7 @@ class Reply:
         return self
 
     def update_meta(self, meta: dict[str, Any]) -> Reply:
+        """Add keys to the reply's meta (FLARE 2.4+ replies carry e.g. ``client_status`` beside ``status``)."""
         self.meta.update(meta)
         return self
 

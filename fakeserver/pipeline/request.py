@@ -48,6 +48,8 @@ class Request:
     session: Optional[AdminSession] = None
     #: The job's submitter when the command's right was checked with one (forwarded to the sites).
     submitter: Person = NOBODY
+    #: The body of a binary exchange (FLARE 2.5+ ``submit_job`` sends its zip so); None for a text request.
+    body: Optional[bytes] = None
     #: The request meta's ``cmd_props`` (FLARE 2.5+ ``app_command`` data), None when absent.
     props: Any = None
 

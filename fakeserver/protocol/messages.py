@@ -80,6 +80,19 @@ DOWNLOAD_STORE_ERROR = (
     + "/{job_id} does not exist"
 )
 DOWNLOAD_URL_MARKER = "Download_URL:"
+# --- FLARE 2.4-2.6 file transfers (reference flare-2.4-2.6 sections 2, 6; nvflare/fuel/hci/server/hci.py,
+# binary_transfer.py, private/fed/server/job_cmds.py) -------------------------------------------------------
+#: An empty binary exchange (2.5+): error item, meta ``internal_error`` with info :data:`NO_DATA_INFO`.
+NO_DATA_RECEIVED = "no data received from client"
+NO_DATA_INFO = "no data received"
+#: ``download_job`` / ``download_job_components`` reply string; the meta carries files, tx_id, cmd_name.
+PULL_OK = "OK"
+NO_DATA_TO_DOWNLOAD = "No data to download"
+DOWNLOAD_INTERNAL_ERROR = "internal error"
+#: The pull command the client sends per file (``download_job_file <tx_id> <job_id> <file> [end]``).
+DOWNLOAD_JOB_FILE = "download_job_file"
+#: A 2.5+ text ``submit_job`` (no binary body): the validator gets no zip file name.
+NO_JOB_DATA = "job_data must be bytes or str but got <class 'NoneType'>"
 CLIENT_RESPONSE_HEADER = ["CLIENT", "RESPONSE"]
 ABORT_TASK_SENT = "Abort signal has been sent to the current task."
 CLIENT_APP_NOT_STARTED = "Client app has not started."

@@ -10,11 +10,12 @@ job in well under a second.
 from __future__ import annotations
 
 import time
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
 from flare_api.errors import NoConnection, ProtocolError
 from flare_api.transport import parse_reply
 from flare_api.wire import DEFAULT_MAX_BYTES, Document, FramingError, StreamAccumulator, encode_stream
+from flare_api.wire.transfer import TransferFraming, decoder_for, encode_binary_exchange
 
 from ..pipeline.dispatch import PeerIdentity
 from .respond import Admission, Responder, Response
@@ -68,7 +69,38 @@ class InProcessTransport:
     ) -> Optional[Document]:
         """Run one request through the server's respond path and parse its reply."""
         started = time.monotonic()
-        response = self.exchange(encode_stream([Document.request(line, token, meta).to_json()]))
+        return self._text_reply(self.exchange(encode_stream([Document.request(line, token, meta).to_json()])), started)
+
+    def push(
+        self, line: str, token: Optional[str], body: bytes, *, timeout: Optional[float] = None
+    ) -> Optional[Document]:
+        """FLARE 2.5+'s binary push, as the same bytes the TLS transport sends."""
+        started = time.monotonic()
+        request = encode_binary_exchange(Document.request(line, token).to_json(), body)
+        return self._text_reply(self.exchange(request), started)
+
+    def pull(
+        self, line: str, token: Optional[str], framing: TransferFraming, *, timeout: Optional[float] = None
+    ) -> Union[bytes, Optional[Document]]:
+        """FLARE 2.4+'s file pull: the file's frames decoded (bytes), or the server's text reply (a document)."""
+        started = time.monotonic()
+        response = self.exchange(encode_stream([Document.request(line, token).to_json()]))
+        if not response.parts:
+            return self._text_reply(response, started)
+        decoder = decoder_for(framing, self.max_reply_bytes)
+        try:
+            for part in (response.payload, *response.parts):
+                decoder.feed(bytes(part))
+            if not decoder.done:
+                raise FramingError("the transfer ended before its last frame")
+            data = decoder.body()
+            if framing is TransferFraming.BINARY_EXCHANGE and not data:
+                raise FramingError("nothing received from the server")
+        except FramingError as exc:
+            raise ProtocolError(f"bad reply from admin server {self._where}: {exc}") from None
+        return data
+
+    def _text_reply(self, response: Response, started: float) -> Optional[Document]:
         if not response.complete:
             elapsed = time.monotonic() - started
             raise NoConnection(

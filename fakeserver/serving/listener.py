@@ -25,9 +25,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Optional, Union
 
-from flare_api.wire import read_stream, send_stream
+from flare_api.wire import send_stream
 
 from ..pipeline.dispatch import PeerIdentity
+from .reading import read_request
 from .respond import Admission, Responder
 from .stats import ConnectionStats
 
@@ -394,11 +395,14 @@ class Listener:
             self._conn_sockets.add(sock)
         try:
             request_timeout = self._request_timeout
+            binary = self._responder.accepts_binary
             response = self._responder.respond(
-                lambda limit: read_stream(sock, timeout=request_timeout, max_bytes=limit), peer
+                lambda limit: read_request(sock, timeout=request_timeout, max_bytes=limit, accept_binary=binary), peer
             )
             if response.payload:
                 send_stream(sock, response.payload, timeout=request_timeout)
+            for part in response.parts:
+                send_stream(sock, part, timeout=request_timeout)
             if response.hold:
                 self._stopping.wait(response.hold)
         except OSError:

@@ -11,7 +11,7 @@ import enum
 import threading
 import time
 from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import Callable, Optional, Union
 
 from flare_api.wire import (
     Document,
@@ -20,7 +20,7 @@ from flare_api.wire import (
     FramingError,
     ItemType,
     MetaKey,
-    StreamAccumulator,
+    MetaStatus,
     StreamClosed,
     encode_stream,
     join_request_text,
@@ -34,17 +34,20 @@ from ..pipeline.reply import Reply
 from ..protocol import messages as msg
 from .calls import LINE_LIMIT, SUMMARY_LIMIT, Call, CallLog, Exchange, shorten
 from .faults import Fault, FaultKind, FaultPlan
+from .reading import Received, decode_request
 from .stats import ConnectionStats
 
 
 @dataclass(frozen=True)
 class Response:
-    """What to send back for one request: ``complete`` if it ends with ``\x04``; ``hold`` keeps the
-    connection open that many seconds afterwards (the ``no_end`` fault)."""
+    """What to send back for one request: ``complete`` if it ends with ``\x04`` (or is a whole binary
+    transfer); ``hold`` keeps the connection open that many seconds afterwards (the ``no_end`` fault);
+    ``parts`` follow ``payload`` (a pulled file's frames, sent without joining them into one buffer)."""
 
     payload: bytes
     complete: bool
     hold: float = 0.0
+    parts: tuple[Union[bytes, memoryview], ...] = ()
 
 
 #: Close without a byte: a dropped request, an unreadable one, or a server that is stopping.
@@ -64,8 +67,9 @@ class Admission(enum.Enum):
 #: What the call log gets when nobody subscribed to whole requests and replies (nothing is built).
 _UNSUBSCRIBED = Exchange("", None)
 
-#: Reads one request under the given byte limit and returns its text, raising the wire's framing errors.
-Receive = Callable[[int], str]
+#: Reads one request under the given byte limit and returns its text (or text and binary body), raising the
+#: wire's framing errors.
+Receive = Callable[[int], Union[str, Received]]
 
 
 class Responder:
@@ -121,7 +125,7 @@ class Responder:
         """Read one request with ``receive`` (under the size limit) and answer it; log the call."""
         via = transport or self.network
         try:
-            text = receive(self.max_request_bytes)
+            received = receive(self.max_request_bytes)
         except FrameTooLarge:
             self._stats.add("read_failures")
             reply = Reply().error(msg.REQUEST_TOO_LARGE.format(limit=self.max_request_bytes)).document()
@@ -137,20 +141,24 @@ class Responder:
             reply = Reply().error(msg.PROTOCOL_VIOLATION).document()
             self._log(_Parsed(None, "<not UTF-8>", None), peer, via, "", reply, "error")
             return Response(_encode(reply), complete=True)
-        return self._answer(text, peer, via)
+        if isinstance(received, str):
+            received = Received(received)
+        return self._answer(received.text, peer, via, received.body)
 
     def respond_bytes(self, request: bytes, peer: Optional[PeerIdentity]) -> Response:
         """Answer a request received whole as ``request`` (the in-process transport's bytes)."""
 
-        def receive(limit: int) -> str:
-            stream = StreamAccumulator(limit)
-            if not stream.feed(request):
-                raise StreamClosed(f"connection closed before end of transmission ({stream.size} bytes received)")
-            return stream.text()
+        def receive(limit: int) -> Received:
+            return decode_request(request, max_bytes=limit, accept_binary=self.accepts_binary)
 
         return self.respond(receive, peer, transport="in_process")
 
-    def _answer(self, text: str, peer: Optional[PeerIdentity], via: str) -> Response:
+    @property
+    def accepts_binary(self) -> bool:
+        """Whether requests may be binary exchanges (servers of FLARE 2.5 and later)."""
+        return self._dispatcher.registry.version.accepts_binary_requests
+
+    def _answer(self, text: str, peer: Optional[PeerIdentity], via: str, body: Optional[bytes] = None) -> Response:
         self._stats.add("requests")
         parsed = _parse(text)
         fault = self._faults.take(parsed.args[0] if parsed.args else None) if len(self._faults) else None
@@ -166,7 +174,17 @@ class Responder:
         if self._closed.is_set():
             return NO_REPLY
         user = self._user_of(parsed, peer)
-        document = self._dispatcher.handle_text(text, peer)
+        if body is not None and not body:  # FLARE 2.5+'s hci answers an empty binary exchange itself
+            refused = Reply().error_with_status(msg.NO_DATA_RECEIVED, MetaStatus.INTERNAL_ERROR, msg.NO_DATA_INFO)
+            self._log(parsed, peer, via, text, refused.document(), None, user)
+            return Response(_encode(refused.document()), complete=True)
+        reply = self._dispatcher.handle(text, peer, body)
+        if reply.binary is not None:
+            size = sum(len(part) for part in reply.binary)
+            status = "ok" if reply.binary else "error"
+            self._log_raw(parsed, peer, via, text, None, status, f"<binary transfer: {size} bytes>", user)
+            return Response(b"", complete=bool(reply.binary), parts=tuple(reply.binary))
+        document = reply.document()
         self._log(parsed, peer, via, text, document, None, user)
         return Response(_encode(document), complete=True)
 

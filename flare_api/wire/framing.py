@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import socket
 import time
-from typing import Callable
+from typing import Callable, Union
 
 LINE_END = "\x03"
 ALL_END = "\x04"
@@ -137,7 +137,7 @@ def read_stream(
             return acc.text()
 
 
-def send_stream(sock: socket.socket, payload: bytes, *, timeout: float) -> None:
+def send_stream(sock: socket.socket, payload: Union[bytes, memoryview], *, timeout: float) -> None:
     """Send a framed transmission with a deadline on the whole write."""
     if timeout <= 0:
         raise ValueError(f"timeout must be positive, got {timeout!r}")

@@ -18,7 +18,7 @@ import struct
 import time
 import zlib
 from dataclasses import dataclass
-from typing import Callable, Protocol
+from typing import Callable, Protocol, Union
 
 from .framing import DEFAULT_MAX_BYTES, FrameTimeout, FrameTooLarge, FramingError, StreamClosed
 
@@ -38,6 +38,17 @@ BINARY_FOOTER = struct.Struct(">II")  # end marker (0), crc32 of the body
 MAX_BLOCK_SIZE = 1024
 #: The meta of an exchange is one request document; nothing legitimate comes close to this.
 DEFAULT_MAX_META_BYTES = 1024 * 1024
+
+
+class TransferKey:
+    """Reply meta keys of a FLARE 2.4+ ``pull_folder`` download (``download_job``, ``download_job_components``)."""
+
+    FILES = "files"
+    TX_ID = "tx_id"
+    FOLDER_NAME = "folder_name"
+    CMD_NAME = "cmd_name"
+    #: Not on the wire: FLARE's client puts the folder it downloaded to here in the result it returns.
+    LOCATION = "location"
 
 
 class TransferFraming(enum.Enum):
@@ -79,6 +90,34 @@ def encode_binary_exchange(meta: str, body: bytes) -> bytes:
             BINARY_FOOTER.pack(0, crc32(body)),
         )
     )
+
+
+def chunk_stream_parts(data: bytes, *, chunk_size: int = MAX_CHUNK_SIZE) -> list[Union[bytes, memoryview]]:
+    """:func:`encode_chunk_stream` as pieces to send one after the other, the data as views (never copied)."""
+    if not 0 < chunk_size <= MAX_CHUNK_SIZE:
+        raise ValueError(f"chunk_size must be in 1..{MAX_CHUNK_SIZE}, got {chunk_size!r}")
+    view = memoryview(data)
+    parts: list[Union[bytes, memoryview]] = []
+    for seq, start in enumerate(range(0, len(data), chunk_size), start=1):
+        piece = view[start : start + chunk_size]
+        parts.append(CHUNK_HEADER.pack(CHUNK_MARKER_DATA, seq, len(piece)))
+        parts.append(piece)
+    parts.append(CHUNK_HEADER.pack(CHUNK_MARKER_END, 0, crc32(data)))
+    return parts
+
+
+def binary_exchange_parts(meta: str, body: bytes) -> list[Union[bytes, memoryview]]:
+    """:func:`encode_binary_exchange` as pieces to send one after the other, the body not copied."""
+    meta_bytes = meta.encode("utf-8")
+    head = bytes([BINARY_MARKER]) + BINARY_HEADER.pack(len(meta_bytes), len(body)) + meta_bytes
+    return [head, memoryview(body), BINARY_FOOTER.pack(0, crc32(body))]
+
+
+def pull_reply_parts(framing: TransferFraming, data: bytes) -> list[Union[bytes, memoryview]]:
+    """:func:`encode_pull_reply` as pieces (a file is sent without being copied into one buffer)."""
+    if framing is TransferFraming.CHUNK_STREAM:
+        return chunk_stream_parts(data)
+    return binary_exchange_parts("", data)
 
 
 class Decoder(Protocol):

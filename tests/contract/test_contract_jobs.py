@@ -80,7 +80,7 @@ def test_real_client_get_meta_clone_download_delete(real, ours, fast_server, tmp
     assert path == os.path.join(real.download_dir, job_id)
     assert (Path(path) / "job" / "hello-numpy" / "meta.json").is_file()
     assert (Path(path) / "workspace" / "log.txt").read_text().count("Round") == 3
-    assert (Path(path) / "workspace" / "models" / "FL_global_model.pt").is_file()
+    assert (Path(path) / "workspace" / "models" / "server.npy").is_file()
     ours_path = ours.download_job_result(job_id)
     assert sorted(p.relative_to(ours_path).as_posix() for p in Path(ours_path).rglob("*")) == sorted(
         p.relative_to(path).as_posix() for p in Path(path).rglob("*")

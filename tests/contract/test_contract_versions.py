@@ -170,6 +170,34 @@ def test_download_lands_where_flare_puts_it(real: Any, tmp_path: Path) -> None:
     )
 
 
+def test_console_submit_and_download(real: Any, server: FakeFlareServer, tmp_path: Path) -> None:
+    """The console's ``submit_job`` (2.4 base64, 2.5+ binary push) and ``download_job`` (the version's pulls)."""
+    kit = server.startup_kit(ADMIN)
+    upload_dir = Path(real.upload_dir)
+    shutil.copytree(example_job(), upload_dir / "console-job", dirs_exist_ok=True)
+    finished = real.submit_job(_job_copy(tmp_path))
+    real.monitor_job(finished, 30.0, 0.05)
+    env = dict(os.environ, PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""))
+    result = subprocess.run(
+        ["bash", str(kit / "startup" / "fl_admin.sh")],
+        input=f"{ADMIN}\nsubmit_job console-job\ndownload_job {finished}\nbye\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Submitted job: " in result.stdout, result.stdout
+    submitted = result.stdout.split("Submitted job: ")[1].split()[0]
+    assert real.get_job_meta(submitted)["job_folder_name"] == "console-job"
+    landed = Path(real.download_dir) / finished
+    assert f"content downloaded to {os.path.join(real.download_dir, finished)}" in result.stdout.replace(
+        os.path.join(str(kit), "startup", ".."), str(kit)
+    ), result.stdout
+    assert sorted(p.name for p in landed.iterdir()) == ["job", "meta.json", "workspace"]
+
+
 def test_abort_and_delete_a_running_job(real: Any, server: FakeFlareServer, tmp_path: Path) -> None:
     job_id = _running_job(real, server, tmp_path)
     assert _raised(lambda: real.delete_job(job_id)) == f"JobNotDone: job {job_id} is still running"

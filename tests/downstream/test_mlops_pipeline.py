@@ -23,7 +23,7 @@ def test_a_long_job_is_monitored_to_the_end_and_its_model_published(
 
     assert result.status == "FINISHED:COMPLETED"
     assert result.statuses == ["SUBMITTED", "DISPATCHED", "RUNNING", "FINISHED:COMPLETED"]
-    assert result.published == config.registry / f"{result.job_id}.pt"
+    assert result.published == config.registry / f"{result.job_id}.npy"
     assert result.published.stat().st_size > 0
     assert alerts == []
     flare.calls.assert_called("submit_job", times=1, user=PIPELINE_USER)

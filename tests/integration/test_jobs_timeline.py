@@ -126,7 +126,8 @@ def test_script_by_name_and_next(flare: FakeFlareServer, flare_session: Session,
     third = flare_session.submit_job(HELLO)
     assert flare.jobs.record(first).script.outcome is RunStatus.FINISHED_ABNORMAL
     assert flare.jobs.record(second).script.running.forever
-    assert flare.jobs.record(third).script == flare.jobs.default_script
+    # the default script, fitted to the job's own config: hello-numpy's ScatterAndGather runs 3 rounds
+    assert flare.jobs.record(third).script == flare.jobs.default_script.for_job(3)
 
 
 def test_polls_script_sets_the_number_of_polls(flare: FakeFlareServer, flare_session: Session) -> None:
@@ -260,8 +261,10 @@ def test_script_validation() -> None:
         Phase(seconds=1, polls=1)
     with pytest.raises(ValueError, match="cannot last forever"):
         JobScript(queued=Phase.never())
-    with pytest.raises(ValueError, match="rounds must be >= 1"):
-        JobScript(rounds=0)
+    with pytest.raises(ValueError, match="rounds must be >= 0"):
+        JobScript(rounds=-1)
+    with pytest.raises(ValueError, match="loadable must be a list"):
+        JobScript(loadable="my_pkg.")  # type: ignore[arg-type]
     assert JobScript(outcome="finished:aborted").outcome is RunStatus.FINISHED_ABORTED
 
 

@@ -29,9 +29,9 @@ DUMPS = {
 }
 ROW_COUNTS = {FlareVersion.V2_4: 40, FlareVersion.V2_5: 42, FlareVersion.V2_6: 45}
 
-_24 = {("job_mgmt", "download_job_file"), ("job_mgmt", "download_job")}
-_25 = _24 | {("job_mgmt", "submit_job")}
-_26 = _25 | {("job_mgmt", "download_job_components")}
+_24: set[tuple[str, str]] = set()
+_25 = set(_24)
+_26 = set(_25)
 #: Real rows (scope, command) the fake does not have, or has with 2.3's transfer (client command, usage), yet.
 NOT_YET = {FlareVersion.V2_4: _24, FlareVersion.V2_5: _25, FlareVersion.V2_6: _26}
 

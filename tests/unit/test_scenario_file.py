@@ -31,6 +31,8 @@ def test_examples_load(name: str) -> None:
     assert failing.outcome is RunStatus.FINISHED_EXECUTION_EXCEPTION and failing.failure.startswith("division")
     assert scenario.scripts["slow-job"].running == Phase.never()
     assert scenario.scripts["polled-job"].running == Phase.after_polls(3)
+    assert scenario.scripts["site-trainer"].loadable == ("my_site_pkg.",)
+    assert scenario.scripts["legacy-app"].check_loadable is False
     assert scenario.faults[0].kind == "delay" and scenario.faults[0].command == "list_jobs"
     assert scenario.clock.mode == "virtual" and scenario.clock.start == 1767225600.0 and scenario.clock.speed == 10
 
@@ -74,6 +76,8 @@ BAD_DOCS = [
     ),
     ({"jobs": {"by_name": {"j": {"outcome": "WON"}}}}, "jobs.by_name.j.outcome: 'WON' is not one of"),
     ({"jobs": {"default": {"running": "soon"}}}, "jobs.default.running: "),
+    ({"jobs": {"default": {"loadable": "my_pkg."}}}, "jobs.default.loadable: 'my_pkg.' is not of type 'array'"),
+    ({"jobs": {"default": {"check_loadable": "no"}}}, "jobs.default.check_loadable: 'no' is not of type 'boolean'"),
     ({"faults": [{"kind": "explode"}]}, "faults[0].kind: 'explode' is not one of"),
     ({"faults": [{"kind": "drop", "times": 0}]}, "faults[0].times: must not be 0"),
     ({"faults": [{"kind": "delay"}]}, "faults[0].seconds: a delay fault needs seconds > 0"),

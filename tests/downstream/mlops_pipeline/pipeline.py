@@ -14,8 +14,8 @@ from typing import Any, Callable, Optional
 
 from flare_api import ConnectionLost, FlareError, MonitorReturnCode, ProtocolError, Session, new_secure_session
 
-#: Where FLARE's server writes the global model inside a downloaded job result.
-MODEL_PATH = Path("workspace") / "models" / "FL_global_model.pt"
+#: Where the job's persistor (NPModelPersistor, the numpy job's) saves the global model in a downloaded result.
+MODEL_PATH = Path("workspace") / "models" / "server.npy"
 COMPLETED = "FINISHED:COMPLETED"
 
 
@@ -97,10 +97,10 @@ def _monitor(session: Session, result: PipelineResult, config: PipelineConfig, n
 
 
 def _publish(session: Session, job_id: str, registry: Path) -> Path:
-    """Download the job's result and copy its global model into the registry as ``<job_id>.pt``."""
+    """Download the job's result and copy its global model into the registry as ``<job_id>.npy``."""
     downloaded = Path(session.download_job_result(job_id))
     model = downloaded / MODEL_PATH
     if not model.is_file():
         raise PipelineError(f"job {job_id} finished without a global model at {MODEL_PATH}")
     registry.mkdir(parents=True, exist_ok=True)
-    return Path(shutil.copyfile(model, registry / f"{job_id}.pt"))
+    return Path(shutil.copyfile(model, registry / f"{job_id}.npy"))
