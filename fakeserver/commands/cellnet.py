@@ -29,7 +29,7 @@ from ..model.state import ServerState
 from ..model.workspaces import participant_pid
 from ..pipeline.arguments import Param, Parsed, arg_count, word
 from ..pipeline.registry import CommandSpec
-from ..pipeline.reply import Reply
+from ..pipeline.reply import Reply, snapshot
 from ..pipeline.request import Request
 from ..protocol import messages as msg
 from ..protocol import messages_24 as msg24
@@ -562,7 +562,16 @@ def handle_show_pool(request: Request, reply: Reply, target: str, pool_name: str
 
 def handle_show_comm_config(request: Request, reply: Reply, target: str) -> None:
     """``show_comm_config <target>``: the connector manager's settings (no comm_config.json)."""
-    _with_target(request, target, lambda cell: reply.dictionary(dict(msg.COMM_CONFIG)))
+    _with_target(request, target, lambda cell: reply.dictionary(comm_config(request.version)))
+
+
+def comm_config(version: FlareVersion) -> dict[str, object]:
+    """The connector manager's settings; 2.6 names the internal connections' security (``clear``)."""
+    config: dict[str, object] = snapshot(msg.COMM_CONFIG)
+    internal = config["internal_resources"]
+    if version >= FlareVersion.V2_6 and isinstance(internal, dict):
+        internal.update(msg24.INTERNAL_CONNECTION_SECURITY)
+    return config
 
 
 def handle_show_config_vars(request: Request, reply: Reply, target: str) -> None:

@@ -101,3 +101,5 @@ CONFIG_VARS_25: dict[str, object] = {
     "streaming_read_timeout": 300,
 }
 CONFIG_VARS_26: dict[str, object] = {"max_concurrent_streaming_sessions": 20, "streaming_ack_wait": 300}
+#: show_comm_config: 2.6 adds this to ``internal_resources``.
+INTERNAL_CONNECTION_SECURITY: dict[str, object] = {"connection_security": "clear"}

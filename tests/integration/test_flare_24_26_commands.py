@@ -257,12 +257,15 @@ def test_job_meta_storage_format_from_25(server: FakeFlareServer, session: Sessi
     _since(server, "2.4")
     clone = session.clone_job(finished)
     server.jobs.run_to_completion(clone)
-    meta = session.get_job_meta(clone)
-    if server.flare_version.key >= (2, 5):
-        assert meta["data_storage_format"] == 2
-        assert list(meta).index("data_storage_format") == list(meta).index("duration") + 1
-    else:
-        assert "data_storage_format" not in meta
+    for meta in (session.get_job_meta(finished), session.get_job_meta(clone)):
+        keys = list(meta)
+        if server.flare_version.key >= (2, 5):
+            assert meta["data_storage_format"] == 2
+            assert keys.index("data_storage_format") == keys.index("duration") + 1
+        else:
+            assert "data_storage_format" not in meta
+    submitted = list(session.get_job_meta(finished))
+    assert submitted.index("job_folder_name") == submitted.index("submitter_role") + 1  # 2.4+: after the submitter
 
 
 def test_26_lists_clients_with_their_cell_names(server: FakeFlareServer, session: Session) -> None:
@@ -317,7 +320,7 @@ def test_paths_are_inside_the_workspace(server: FakeFlareServer) -> None:
 CAPTURES = Path(__file__).resolve().parents[2] / "scripts" / "real_flare_socket" / "captures"
 
 
-@pytest.mark.parametrize("line", ["show_config_vars server", "list_pools server"])
+@pytest.mark.parametrize("line", ["show_config_vars server", "list_pools server", "show_comm_config server"])
 def test_cellnet_tables_are_the_real_servers(server: FakeFlareServer, session: Session, line: str) -> None:
     """The process facts that are version data (pools, looked-up config variables), not machine facts."""
     _since(server, "2.4")
