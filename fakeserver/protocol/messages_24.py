@@ -103,3 +103,4 @@ CONFIG_VARS_25: dict[str, object] = {
 CONFIG_VARS_26: dict[str, object] = {"max_concurrent_streaming_sessions": 20, "streaming_ack_wait": 300}
 #: show_comm_config: 2.6 adds this to ``internal_resources``.
 INTERNAL_CONNECTION_SECURITY: dict[str, object] = {"connection_security": "clear"}
+SHELL_CLIENT_TIMEOUT = "client timeout"

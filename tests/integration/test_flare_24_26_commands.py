@@ -340,3 +340,20 @@ def test_poc_login_role_per_version(version: str, role: str, tmp_path: Path) -> 
         (only,) = fake.sessions.all()
         assert (only.user_name, only.org, only.role) == ("admin", "global", role)
         assert (admin_check["meta"]["status"] == "ok") is (role == "project_admin")
+
+
+@pytest.mark.parametrize(
+    ("version", "status"), [("2.3", "error"), ("2.4", "internal_error"), ("2.6", "internal_error")]
+)
+def test_unreadable_request_and_silent_site_statuses(version: str, status: str, tmp_path: Path) -> None:
+    """``protocol violation`` and a shell command's silent site: ``error`` on 2.3.12, ``internal_error`` on 2.4+."""
+    from tests.integration.test_dispatch import _send_raw
+
+    with FakeFlareServer(workspace=tmp_path, flare_version=version) as fake:
+        (doc,) = _send_raw(fake, b"not json\x03\x04")
+        assert json.loads(doc)["meta"] == {"status": status, "info": "protocol violation"}
+        fake.sites.silence("site-1")
+        with new_secure_session(ADMIN, fake.startup_kit(ADMIN), timeout=10.0) as admin:
+            reply = admin.do_command("ls site-1", raise_errors=False)
+        info = "client timeout" if status == "internal_error" else "no reply from client - timed out"
+        assert reply["meta"] == {"status": status, "info": info}
