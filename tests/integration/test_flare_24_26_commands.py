@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 import pytest
 
@@ -29,7 +29,9 @@ from flare_api import (
     VirtualClock,
     new_secure_session,
 )
-from tests.helpers import ADMIN
+from flare_api.transport import Transport
+from flare_api.wire import Document
+from tests.helpers import ADMIN, transport
 
 pytestmark = pytest.mark.fake_flare_only
 
@@ -357,3 +359,37 @@ def test_unreadable_request_and_silent_site_statuses(version: str, status: str, 
             reply = admin.do_command("ls site-1", raise_errors=False)
         info = "client timeout" if status == "internal_error" else "no reply from client - timed out"
         assert reply["meta"] == {"status": status, "info": info}
+
+
+class _MetaSpy(Transport):
+    """The TLS transport, recording each request's line and meta."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.sent: list[tuple[str, Optional[dict[str, Any]]]] = []
+
+    def request(self, line: str, token: Optional[str] = None, **kwargs: Any) -> Optional[Document]:
+        self.sent.append((line, kwargs.get("meta")))
+        return super().request(line, token, **kwargs)
+
+
+def test_session_timeout_travels_in_the_request_meta_from_24(server: FakeFlareServer) -> None:
+    """FLARE 2.4+'s ``set_timeout`` is this session's: later requests carry ``cmd_timeout``; 2.3 sends the command."""
+    base = transport(server)
+    spy = _MetaSpy(base.host, base.port, base.ssl_context, timeout=10.0)
+    session = Session(ADMIN, server.startup_kit(ADMIN), transport=spy)
+    session.try_connect(10.0)
+    try:
+        session.set_timeout(2.5)
+        session.get_system_info()
+        session.unset_timeout()
+        session.get_system_info()
+    finally:
+        session.close()
+    lines = [line for line, _ in spy.sent]
+    if server.flare_version.value == "2.3":
+        assert "set_timeout 2.5" in lines and "set_timeout 10.0" in lines
+        assert all(meta is None for _, meta in spy.sent)
+    else:
+        assert lines[-2:] == ["check_status server", "check_status server"]
+        assert [meta for _, meta in spy.sent[-2:]] == [{"cmd_timeout": 2.5}, None]
