@@ -322,9 +322,12 @@ def test_paths_are_inside_the_workspace(server: FakeFlareServer) -> None:
 CAPTURES = Path(__file__).resolve().parents[2] / "scripts" / "real_flare_socket" / "captures"
 
 
-@pytest.mark.parametrize("line", ["show_config_vars server", "list_pools server", "show_comm_config server"])
-def test_cellnet_tables_are_the_real_servers(server: FakeFlareServer, session: Session, line: str) -> None:
-    """The process facts that are version data (pools, looked-up config variables), not machine facts."""
+@pytest.mark.parametrize(
+    "line", ["show_config_vars server", "list_pools server", "show_comm_config server", "ls server local"]
+)
+def test_version_data_is_the_real_servers(server: FakeFlareServer, session: Session, line: str) -> None:
+    """What is version data, not machine facts: the cellnet pools and looked-up config variables, the
+    communication config, the files of the workspace's ``local/`` (2.6: ``log_config.json.default``)."""
     _since(server, "2.4")
     wheel = {"2.4": "2.4.2", "2.5": "2.5.2", "2.6": "2.6.3"}[server.flare_version.value]
     real = json.loads((CAPTURES / f"real-{wheel}.json").read_text())[f"{ADMIN}: {line}"]
