@@ -104,3 +104,5 @@ CONFIG_VARS_26: dict[str, object] = {"max_concurrent_streaming_sessions": 20, "s
 #: show_comm_config: 2.6 adds this to ``internal_resources``.
 INTERNAL_CONNECTION_SECURITY: dict[str, object] = {"connection_security": "clear"}
 SHELL_CLIENT_TIMEOUT = "client timeout"
+#: start_app (2.4, 2.5) of a job without a run process (2.3.12: ``Job: <id> is not running.``).
+START_APP_NOT_RUNNING = "Job {job_id} is not running."

@@ -396,3 +396,13 @@ def test_session_timeout_travels_in_the_request_meta_from_24(server: FakeFlareSe
     else:
         assert lines[-2:] == ["check_status server", "check_status server"]
         assert [meta for _, meta in spy.sent[-2:]] == [{"cmd_timeout": 2.5}, None]
+
+
+def test_start_app_of_a_finished_job(server: FakeFlareServer, session: Session, finished: str) -> None:
+    """``start_app`` (2.3-2.5; 2.6 removed it): 2.4 dropped the colon of 2.3.12's text."""
+    reply = session.do_command(f"start_app {finished} client", raise_errors=False)
+    if server.flare_version.value == "2.6":
+        assert reply["data"] == [{"type": "error", "data": 'Unknown command "start_app"'}]
+        return
+    colon = ":" if server.flare_version.value == "2.3" else ""
+    assert reply["data"] == [{"type": "error", "data": f"Job{colon} {finished} is not running."}]
