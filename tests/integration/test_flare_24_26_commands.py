@@ -406,3 +406,22 @@ def test_start_app_of_a_finished_job(server: FakeFlareServer, session: Session, 
         return
     colon = ":" if server.flare_version.value == "2.3" else ""
     assert reply["data"] == [{"type": "error", "data": f"Job{colon} {finished} is not running."}]
+
+
+@pytest.mark.parametrize(
+    ("version", "done", "bye"),
+    [
+        ("2.3", "FL app has been shutdown.", "Bye bye"),
+        ("2.4", "FL app has been shutdown.", "Goodbye!"),
+        ("2.6", "Flare Server has been shutdown.", "Goodbye!"),
+    ],
+)
+def test_shutdown_server_texts(version: str, done: str, bye: str, tmp_path: Path) -> None:
+    with FakeFlareServer(workspace=tmp_path, flare_version=version, connect_sites=False) as fake:  # noqa: SIM117
+        with new_secure_session(ADMIN, fake.startup_kit(ADMIN), timeout=10.0) as admin:
+            reply = admin.do_command("shutdown server", raise_errors=False)
+    assert reply["data"] == [
+        {"type": "string", "data": done},
+        {"type": "shutdown", "data": bye},
+        {"type": "success", "data": ""},
+    ]
