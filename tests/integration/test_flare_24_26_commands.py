@@ -425,3 +425,24 @@ def test_shutdown_server_texts(version: str, done: str, bye: str, tmp_path: Path
         {"type": "shutdown", "data": bye},
         {"type": "success", "data": ""},
     ]
+
+
+def test_stats_of_a_starting_job(server: FakeFlareServer, session: Session) -> None:
+    """A job whose server app is starting (DISPATCHED): 2.4+ send ``Cannot find job`` as a string with meta
+    ``invalid_job_id`` (so FLARE 2.4's client raises ``JobNotFound``); 2.3.12 the string alone."""
+    server.jobs.script_next(HANGS)
+    job_id = session.submit_job(str(example_job()))
+    server.jobs.advance_to(job_id, "DISPATCHED")
+    try:
+        reply = session.do_command(f"show_stats {job_id} server", raise_errors=False)
+        assert reply["data"][0]["data"].startswith(f"Cannot find job: {job_id}.")
+        if server.flare_version.value == "2.3":
+            assert reply["meta"] == {}
+        else:
+            assert reply["meta"] == {"status": "invalid_job_id", "info": job_id}
+            with pytest.raises(JobNotFound, match=f"no such job: {job_id}"):
+                session.show_stats(job_id, "server")
+    finally:
+        session.abort_job(job_id)
+        assert isinstance(server.clock, VirtualClock)
+        server.clock.advance(10)
