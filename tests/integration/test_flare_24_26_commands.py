@@ -206,6 +206,7 @@ def test_configure_logs(server: FakeFlareServer, session: Session, running: str,
         ("list_job_components", "2.6", lambda s: s.list_job_components(MISSING)),
         ("configure_site_log", "2.6", lambda s: s.configure_site_log("concise")),
         ("configure_job_log", "2.6", lambda s: s.configure_job_log(MISSING, "concise")),
+        ("download_job_components", "2.6", lambda s: s.download_job_components(MISSING)),
     ],
 )
 def test_a_method_the_servers_version_lacks_names_both_versions(
