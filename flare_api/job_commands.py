@@ -75,7 +75,9 @@ class JobCommands(CommandRunner):
         new_id = meta.get(MetaKey.JOB_ID)
         if not new_id:
             raise InternalError(f"server failed to return job id: {meta.get(MetaKey.INFO, '')}")
-        return str(new_id)
+        if not isinstance(new_id, str):  # FLARE hands back whatever came; a str() of a dict is no job id
+            raise ProtocolError(f"server returned a job id of type {type(new_id).__name__}: {new_id!r:.200}")
+        return new_id
 
     def get_job_meta(self, job_id: str) -> dict[str, Any]:
         """The job's meta dict (status, times, submitter, deploy map...)."""

@@ -15,6 +15,8 @@ nothing outside that folder is ever read.
 
 from __future__ import annotations
 
+import os
+from functools import lru_cache
 from pathlib import Path
 from typing import Optional
 
@@ -159,7 +161,21 @@ def _run_on_site(request: Request, site: str, words: list[str]) -> str:
 def _run(request: Request, target: str, words: list[str]) -> str:
     """What ``getoutput`` returns for the validated command line, run in the target's workspace folder."""
     folder = _workspace(request, target)
-    return shell.run(request.spec.name, words, folder, display_root=str(folder))
+    owner, group = process_owner()
+    return shell.run(request.spec.name, words, folder, display_root=str(folder), owner=owner, group=group)
+
+
+@lru_cache(maxsize=1)
+def process_owner() -> tuple[str, str]:
+    """The user and group this server runs as, who own its workspace files: what ``ls -l`` shows on a real
+    participant (its files belong to the account that started it). ``flare`` where there is no such name."""
+    try:
+        import grp
+        import pwd
+
+        return pwd.getpwuid(os.getuid()).pw_name, grp.getgrgid(os.getgid()).gr_name
+    except (ImportError, KeyError, AttributeError):  # Windows, or an id without a name (containers)
+        return "flare", "flare"
 
 
 def _workspace(request: Request, target: str) -> Path:

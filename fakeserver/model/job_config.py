@@ -11,6 +11,7 @@ import io
 import json
 import posixpath
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Optional
@@ -87,19 +88,40 @@ class AppConfig:
         return [c for c in self.class_configs(SERVER_CONFIG) if c.json_path.startswith("components.")]
 
 
-@dataclass(frozen=True)
 class JobConfig:
-    """Every app of a job by folder name, and the stored zip its custom modules are read from."""
+    """Every app of a job by folder name, read from the stored zip when asked (parsed configs are kept until
+    :meth:`release`, so a finished or waiting job holds only the entry names, not parsed JSON)."""
 
-    apps: dict[str, AppConfig] = field(default_factory=dict)
-    content: bytes = field(default=b"", repr=False, compare=False)
+    def __init__(self, entries: Optional[dict[str, dict[str, Any]]] = None, content: bytes = b"") -> None:
+        #: app -> {"config_fed_server.json": entry, "config_fed_client.json": entry, "custom": {module: entry}}
+        self._entries = entries or {}
+        self.content = content
+        self._parsed: dict[str, AppConfig] = {}
+
+    def __repr__(self) -> str:
+        return f"JobConfig(apps={sorted(self._entries)!r})"
+
+    @property
+    def app_names(self) -> list[str]:
+        return list(self._entries)
 
     def app(self, name: str) -> Optional[AppConfig]:
-        return self.apps.get(name)
+        """The app's configs, parsed on first use (None if the job has no such app folder)."""
+        if name not in self._entries:
+            return None
+        if name not in self._parsed:
+            entry = self._entries[name]
+            server, client = (self._read_json(entry.get(f)) for f in (SERVER_CONFIG, CLIENT_CONFIG))
+            self._parsed[name] = AppConfig(name, server, client, dict(entry["custom"]))
+        return self._parsed[name]
+
+    def release(self) -> None:
+        """Drop the parsed configs (they are read again if asked for)."""
+        self._parsed.clear()
 
     def num_rounds(self, app: str) -> Optional[int]:
         """``num_rounds`` of the app's first server workflow that has one (ScatterAndGather's and others')."""
-        config = self.apps.get(app)
+        config = self.app(app)
         for workflow in config.workflows() if config else ():
             value = workflow.args.get("num_rounds")
             if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
@@ -108,27 +130,40 @@ class JobConfig:
 
     def persistor(self, app: str) -> Optional[ClassConfig]:
         """The component a workflow names as ``persistor_id`` (or the one with id ``persistor``)."""
-        config = self.apps.get(app)
+        config = self.app(app)
         if config is None:
             return None
         wanted = {str(w.args["persistor_id"]) for w in config.workflows() if "persistor_id" in w.args} or {"persistor"}
         return next((c for c in config.components() if c.id in wanted), None)
 
     def custom_source(self, entry: str) -> Optional[bytes]:
-        """The bytes of one custom module (None if it is too big to parse)."""
-        with zipfile.ZipFile(io.BytesIO(self.content)) as archive:
-            info = archive.getinfo(entry)
-            return archive.read(info) if info.file_size <= MAX_CONFIG_BYTES else None
+        """The bytes of one custom module (None if it is too big to parse or cannot be read: then it is trusted)."""
+        return self._read(entry)
+
+    def _read(self, entry: Optional[str]) -> Optional[bytes]:
+        if entry is None:
+            return None
+        try:
+            with zipfile.ZipFile(io.BytesIO(self.content)) as archive:
+                info = archive.getinfo(entry)
+                return archive.read(info) if info.file_size <= MAX_CONFIG_BYTES else None
+        except (KeyError, *_UNREADABLE):
+            return None
+
+    def _read_json(self, entry: Optional[str]) -> Optional[dict[str, Any]]:
+        """A config file's object; None when the app has no such file, {} when it cannot be read or parsed."""
+        if entry is None:
+            return None
+        data = self._read(entry)
+        try:
+            value = json.loads(data) if data is not None else {}
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            return {}
+        return value if isinstance(value, dict) else {}
 
 
-def _load_json(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> dict[str, Any]:
-    if info.file_size > MAX_CONFIG_BYTES:
-        return {}
-    try:
-        data = json.loads(archive.read(info))
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        return {}
-    return data if isinstance(data, dict) else {}
+#: What reading one entry of a stored zip may raise (a corrupt or unsupported entry reads as absent).
+_UNREADABLE = (zipfile.BadZipFile, zlib.error, NotImplementedError, RuntimeError, EOFError, OSError)
 
 
 def _custom_module(rest: list[str]) -> Optional[str]:
@@ -140,7 +175,8 @@ def _custom_module(rest: list[str]) -> Optional[str]:
 
 
 def parse_job(content: bytes) -> JobConfig:
-    """The configs of every app in a stored job zip (``<job>/<app>/config/...``, ``<job>/<app>/custom/*.py``)."""
+    """Where each app's configs and custom modules are in a stored job zip (``<job>/<app>/config/...``,
+    ``<job>/<app>/custom/*.py``); nothing is parsed yet."""
     found: dict[str, dict[str, Any]] = {}
     try:
         archive = zipfile.ZipFile(io.BytesIO(content))
@@ -154,13 +190,9 @@ def parse_job(content: bytes) -> JobConfig:
             app, kind, rest = parts[1], parts[2], parts[3:]
             entry = found.setdefault(app, {"custom": {}})
             if kind == "config" and rest in ([SERVER_CONFIG], [CLIENT_CONFIG]):
-                entry[rest[0]] = _load_json(archive, info)
+                entry[rest[0]] = info.filename
             elif kind == "custom" and rest[-1].endswith(".py"):
                 module = _custom_module(rest)
                 if module is not None:
                     entry["custom"][module] = info.filename
-    apps = {
-        name: AppConfig(name, entry.get(SERVER_CONFIG), entry.get(CLIENT_CONFIG), entry["custom"])
-        for name, entry in found.items()
-    }
-    return JobConfig(apps, content)
+    return JobConfig(found, content)

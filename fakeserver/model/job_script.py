@@ -234,6 +234,16 @@ class JobScript:
             self, outcome=RunStatus.FINISHED_EXECUTION_EXCEPTION, failure=failure, running=Phase.after(after)
         )
 
+    def outlives_dead_sites(self, delay: float, wind_down: float) -> JobScript:
+        """This script for a run some of whose sites could not load their app: round 0 waits ``delay`` seconds
+        for them to be deemed dead, the other rounds keep their pace, the run ends ``wind_down`` after its last
+        round (a run that hangs or follows polls keeps its phase)."""
+        span = self.round_span()
+        if self.running.seconds is None or span is None:
+            return self
+        length = delay + span * (self.rounds - 1) + wind_down
+        return replace(self, running=Phase.after(length), round_seconds=span)
+
     def with_(self, **changes: object) -> JobScript:
         """A copy with some fields changed."""
         return replace(self, **changes)  # type: ignore[arg-type]

@@ -49,11 +49,15 @@ ACTIVE = (RunStatus.DISPATCHED, RunStatus.RUNNING)
 #: A run whose server app does not load ends this long after it started (a real 2.3.12 job process exits
 #: with return code 103 about 6.5 s after ``Started run``).
 SERVER_LOAD_FAILURE_SECONDS = 6.0
-#: A run whose site apps do not load: the sites report the job dead about 9 s in, the workflow deems a
-#: client dead 60 s after its first report (``dead_client_grace_period``) and the run ends about 5 s later.
-SITE_LOAD_FAILURE_SECONDS = 74.0
+#: A site whose app does not load reports the job dead about 9 s in (then every 10 s); the workflow deems it
+#: dead 60 s after its first report (``dead_client_grace_period``): its round-0 task ends there.
 DEAD_JOB_FIRST_REPORT = 9.0
 DEAD_JOB_REPORT_INTERVAL = 10.0
+DEAD_SITE_DELAY = DEAD_JOB_FIRST_REPORT + 60.0
+#: From the workflow's end to the job's final status (the job process winds down).
+RUN_WIND_DOWN = 5.0
+#: A run none of whose sites loads its app: all clients are dead, EXECUTION_EXCEPTION (measured: about 74 s).
+SITE_LOAD_FAILURE_SECONDS = DEAD_SITE_DELAY + RUN_WIND_DOWN
 
 #: Job meta key FLARE 2.5+ write on create (``submit_job``, ``clone_job``).
 DATA_STORAGE_FORMAT = "data_storage_format"
@@ -152,12 +156,23 @@ class JobRecord:
         """When the next round starts, if rounds follow the clock and any are left."""
         if self.started_at is None or len(self.round_times) >= self.script.rounds or not self.in_runner:
             return None
-        if self.load_failures:  # the server's workflow never starts, or waits in round 0 for dead sites
-            return None
+        if self.load_failures:
+            # the server's workflow never starts or all sites are dead; with some sites left, round 0 waits
+            # until the others are deemed dead, then the rounds go on at their pace
+            span = self.script.round_span()
+            if not self.some_sites_dead or span is None:
+                return None
+            return self.started_at + DEAD_SITE_DELAY + span * (len(self.round_times) - 1)
         span = self.script.round_span()
         if span is None:
             return None
         return self.started_at + span * len(self.round_times)
+
+    @property
+    def some_sites_dead(self) -> bool:
+        """Some (not all) of the run's sites could not load their app; the server's did."""
+        failing = {failure.target for failure in self.load_failures}
+        return bool(failing) and SERVER_SITE not in failing and not failing.issuperset(self.sites)
 
     @property
     def job_id(self) -> str:
@@ -343,6 +358,7 @@ class JobStore:
         script = self._pick_script(meta.get("name") if isinstance(meta.get("name"), str) else None)
         config = parse_job(content)
         script = script.for_job(config.num_rounds(_server_app(meta)))
+        config.release()  # parsed again when the job runs; a queue of waiting jobs holds no parsed JSON
         record = JobRecord(meta=meta, content=content, script=script, seq=self._seq, phase_start=now, config=config)
         record.fault = schedule_fault(meta)
         self._jobs[record.job_id] = record
@@ -597,6 +613,7 @@ class JobStore:
             self._live.pop(record.job_id, None)
             for finish_hook in self.on_finish:
                 finish_hook(record)
+            record.config.release()  # the results and logs that needed the parsed configs are written
 
     def _wake_waiting(self, when: float) -> None:
         """Let the earliest waiting jobs try again now, one per free slot (FLARE's scheduler tries
@@ -782,7 +799,9 @@ class JobStore:
         if script.check_loadable and script.outcome is RunStatus.FINISHED_COMPLETED:  # a scripted outcome wins
             record.load_failures = job_load_failures(record.config, record.site_apps, script.loadable)
         server_fails = bool(record.load_failures) and record.load_failures[0].on_server
-        if record.load_failures:
+        if record.some_sites_dead:
+            record.script = script.outlives_dead_sites(DEAD_SITE_DELAY, RUN_WIND_DOWN)
+        elif record.load_failures:
             after = SERVER_LOAD_FAILURE_SECONDS if server_fails else SITE_LOAD_FAILURE_SECONDS
             record.script = script.fails_to_load(record.load_failures[0].exception, after)
         record.in_runner = True
@@ -845,7 +864,9 @@ class JobStore:
         if status is RunStatus.RUNNING and not record.in_runner:
             raise JobStoreError(f"job {job_id} is orphaned (not in the runner); it cannot advance")
         if status is RunStatus.RUNNING:
-            while len(record.round_times) < record.script.rounds and not record.load_failures:
+            while len(record.round_times) < record.script.rounds and (
+                record.some_sites_dead or not record.load_failures
+            ):
                 self._start_round(record, now)
             self._finish(record, record.script.outcome, now)
         while len(record.transitions) == before:

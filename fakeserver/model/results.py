@@ -17,12 +17,14 @@ import struct
 import zipfile
 from typing import Optional, Union
 
+from .job_config import CLIENT_CONFIG
 from .job_script import RunStatus
 from .jobs import JobRecord, history_time
 
 #: Where a persistor that is not FLARE's numpy one saves the global model (PTFileModelPersistor's default).
 MODEL_PATH = "models/FL_global_model.pt"
 NP_PERSISTOR = "nvflare.app_common.np.np_model_persistor.NPModelPersistor"
+NP_TRAINER = "nvflare.app_common.np.np_trainer.NPTrainer"
 
 
 def round_times(record: JobRecord) -> list[float]:
@@ -86,6 +88,25 @@ def npy_bytes(rows: list[list[float]]) -> bytes:
     return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode("latin1") + body
 
 
+def np_weights(rounds_done: int) -> bytes:
+    """The numpy job's model after ``rounds_done`` rounds: NPModelPersistor's initial 1..9, plus NPTrainer's
+    ``delta`` (1) per round (real 3-round run: 4..12), as ``np.save`` writes the float32 array."""
+    return npy_bytes([[float(3 * r + c + 1 + rounds_done) for c in range(3)] for r in range(3)])
+
+
+def trainer_model_path(record: JobRecord, site: str) -> Optional[str]:
+    """Where the site's NPTrainer saves its local model in the run folder (``model/best_numpy.npy`` by default);
+    None when the site's app trains with another executor."""
+    app = record.config.app(record.site_apps.get(site, ""))
+    for item in app.class_configs(CLIENT_CONFIG) if app is not None else ():
+        if item.json_path.startswith("executors.") and (
+            item.path == NP_TRAINER or item.element.get("name") == "NPTrainer"
+        ):
+            folder, name = item.args.get("model_dir", "model"), item.args.get("model_name", "best_numpy.npy")
+            return posixpath.join(str(folder), str(name))
+    return None
+
+
 def saved_model(record: JobRecord) -> Optional[tuple[str, bytes]]:
     """The file the job's persistor writes into the run folder, named from its config.
 
@@ -100,8 +121,7 @@ def saved_model(record: JobRecord) -> Optional[tuple[str, bytes]]:
         folder = str(persistor.args.get("model_dir", "models"))
         name = str(persistor.args.get("model_name", "server.npy"))
         done = len(record.round_times) if record.status is RunStatus.FINISHED_COMPLETED else 0
-        rows = [[float(3 * r + c + 1 + done) for c in range(3)] for r in range(3)]
-        return posixpath.join(folder, name), npy_bytes(rows)
+        return posixpath.join(folder, name), np_weights(done)
     return MODEL_PATH, _model_bytes(record)
 
 

@@ -23,6 +23,8 @@ import threading
 import uuid
 import zipfile
 import zlib
+from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 from typing import Any, Optional
 
@@ -32,7 +34,7 @@ from .load_failure_logs import Row, config_location, dead_job_rows, job_process_
 from .policy import DEFAULT_POLICY
 from .project import Project
 from .reaper import REAPER
-from .results import job_files
+from .results import job_files, np_weights, trainer_model_path
 
 SERVER_TARGET = "server"
 LOG_FILE = "log.txt"
@@ -177,6 +179,11 @@ def log_time(epoch: float) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S") + f",{moment.microsecond // 1000:03d}"
 
 
+def service_session_id(project: Project) -> str:
+    """The overseer's service session id (SSID) of the server: stable for one project, as for one real start."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"flare-harness:{project.name}:{project.server_name}"))
+
+
 def participant_pid(name: str) -> int:
     """A stable process id of a participant's parent process (``pid.fl``, ``process_info``)."""
     return 1000 + zlib.crc32(name.encode("utf-8")) % 60000
@@ -188,6 +195,29 @@ def _json_text(value: Any) -> str:
 
 def _stand_in(name: str) -> str:
     return f"Stand-in {name} of the fake FLARE federation; not a real kit file.\n"
+
+
+@lru_cache(maxsize=1)
+def _script_templates() -> dict[str, str]:
+    text = resources.files(__package__).joinpath("startup_scripts.json").read_text(encoding="utf-8")
+    return dict(json.loads(text))
+
+
+def startup_script(file_name: str, participant: str, org: str) -> Optional[str]:
+    """``start.sh``, ``sub_start.sh`` or ``stop_fl.sh`` as ``nvflare provision`` 2.3.12 writes them for a server
+    (``participant`` "server") or a site; None for other files (keys and certificates stay stand-ins)."""
+    kind = "svr" if participant == SERVER_TARGET else "cln"
+    key = {"start.sh": f"start_{kind}_sh", "sub_start.sh": f"sub_start_{kind}_sh", "stop_fl.sh": "stop_fl_sh"}.get(
+        file_name
+    )
+    if key is None:
+        return None
+    text = _script_templates()[key]
+    if file_name != "sub_start.sh":
+        return text  # written as the template is (the server's start.sh keeps its unreplaced {~~ha_mode~~})
+    for name, value in {"client_name": participant, "config_folder": "config", "org_name": org}.items():
+        text = text.replace("{~~" + name + "~~}", value)
+    return text
 
 
 class Workspaces:
@@ -306,8 +336,10 @@ class Workspaces:
         (folder / TRANSFER_DIR).mkdir()
         for file_name, config in configs.items():
             (startup / file_name).write_text(json.dumps(config, indent=2))  # provision writes no final newline
+        org = self._project.server_org if name == SERVER_TARGET else self._project.site(name).org
         for file_name in startup_files:
-            (startup / file_name).write_text(_stand_in(file_name))
+            script = startup_script(file_name, name, org)
+            (startup / file_name).write_text(_stand_in(file_name) if script is None else script)
             if file_name.endswith(".sh"):
                 (startup / file_name).chmod(_EXECUTABLE)
         self._lay_out_local(folder / "local", name, self._log_config)
@@ -466,6 +498,7 @@ class JobLogWriter:
     def server_started(self, when: float, sites: list[Any]) -> None:
         """The server parent's startup lines (at start, so they carry the start time), then the sites it has."""
         project = self._project
+        self._plain(SERVER_TARGET, when, "Cell", f"server: creating listener on grpc://0:{project.fl_port}")
         self._plain(
             SERVER_TARGET, when, "Cell", f"server: created backbone external listener for grpc://0:{project.fl_port}"
         )
@@ -473,7 +506,17 @@ class JobLogWriter:
         self._plain(SERVER_TARGET, when, "nvflare.fuel.hci.server.hci", text)
         self._plain(SERVER_TARGET, when, "root", "Server started")
         for number, site in enumerate(sites, 1):
+            self._site_started(site.name, when)
             self.site_registered(site, when, number)
+
+    def _site_started(self, name: str, when: float) -> None:
+        """A site parent's first lines, before it registers: its cell connecting to the server's FL port."""
+        project = self._project
+        text = f"{name}: created backbone external connector to grpc://{project.server_name}:{project.fl_port}"
+        self._plain(name, when, "Cell", text)
+        listener = "{'secure': False, 'host': 'localhost'}"
+        text = f"{participant_pid(name)}: Try start_listener Listener resources: {listener}"
+        self._plain(name, when, "ConnectorManager", text)
 
     def site_registered(self, site: Any, when: float, total: int) -> None:
         """``ClientManager``'s line on the server (``total``: registered clients now) and ``FederatedClient``'s on
@@ -481,6 +524,7 @@ class JobLogWriter:
         text = f"Client: New client {site.name}@127.0.0.1 joined. Sent token: {site.token}.  Total clients: {total}"
         self._plain(SERVER_TARGET, when, "ClientManager", text)
         text = f"Successfully registered client:{site.name} for project {self._project.name}. Token:{site.token}"
+        text += f" SSID:{service_session_id(self._project)}"
         self._plain(site.name, when, "FederatedClient", text)
 
     def on_transition(self, record: JobRecord, old: RunStatus, new: RunStatus, when: float) -> None:
@@ -502,12 +546,19 @@ class JobLogWriter:
     def _job_runner_lines(self, record: JobRecord, when: float) -> None:
         """The server parent's ``JobRunner`` lines (``run=?``: outside the job) and each site's ``ClientEngine``."""
         job_id, sites = record.job_id, ",".join(record.sites)
-        for text in (
+        texts = [
             f"Got the job: {job_id} from the scheduler to run",
             f"Application {record.app_name} deployed to the server for job: {job_id}",
-            f"App {record.app_name} to be deployed to the clients: {sites} for run: {job_id}",
-            f"Started run: {job_id} for clients: {sites}",
-        ):
+        ]
+        by_app: dict[str, list[str]] = {}
+        for site in record.sites:  # one line per app, as JobRunner deploys them
+            by_app.setdefault(record.site_apps.get(site, ""), []).append(site)
+        texts += [
+            f"App {app} to be deployed to the clients: {','.join(names)} for run: {job_id}"
+            for app, names in by_app.items()
+        ]
+        texts.append(f"Started run: {job_id} for clients: {sites}")
+        for text in texts:
             self._write(SERVER_TARGET, when, "?", "JobRunner", text)
         for site in record.sites:
             self._plain(site, when, "ClientEngine", "Starting client app. rank: 0")
@@ -529,27 +580,46 @@ class JobLogWriter:
             line = f"{log_time(start + offset)} - {component} - {level} - {text}"
             self.workspaces.append(target, line, job_id, parent=parent)
 
-    def _load_failure_end(self, record: JobRecord, when: float) -> None:
-        """The server parent's lines when a run whose app did not load ends (before FLARE aborts it on the sites)."""
+    def _load_failure_end(self, record: JobRecord, new: RunStatus, when: float) -> None:
+        """The server parent's lines when a run whose app did not load somewhere ends: the server's job process
+        exiting, or the sites' dead-job reports while it ran; then, for a failed run, FLARE aborting it on the sites."""
         job_id, start = record.job_id, record.started_at if record.started_at is not None else when
+        failed = new is RunStatus.FINISHED_EXECUTION_EXCEPTION
         if record.load_failures[0].on_server:
-            text = f"Job: {job_id} child process exit with return code 103"
-            self._rows(SERVER_TARGET, when, [(0.0, "ServerEngine", "INFO", text)])
+            if failed:
+                text = f"Job: {job_id} child process exit with return code 103"
+                self._rows(SERVER_TARGET, when, [(0.0, "ServerEngine", "INFO", text)])
         else:
             sites = [failure.target for failure in record.load_failures]
             self._rows(SERVER_TARGET, start, dead_job_rows(job_id, sites, when - start))
-        self._write(SERVER_TARGET, when, "?", "JobRunner", f"Try to abort run ({job_id}) on clients.")
+        if failed:
+            self._write(SERVER_TARGET, when, "?", "JobRunner", f"Try to abort run ({job_id}) on clients.")
+
+    def _save_site_models(self, record: JobRecord, rounds_done: int) -> None:
+        """Each site's NPTrainer saves its trained model into its run folder after every round it trained."""
+        failing = {failure.target for failure in record.load_failures}
+        for site in (site for site in record.sites if site not in failing):
+            path = trainer_model_path(record, site)
+            folder = self.workspaces.run_folder(site, record.job_id)
+            if path is None or not folder.is_dir() or ".." in path.split("/") or path.startswith("/"):
+                continue
+            target = folder / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(np_weights(rounds_done))
 
     def _finish(self, record: JobRecord, old: RunStatus, new: RunStatus, when: float) -> None:
         job_id = record.job_id
-        if record.load_failures and new is RunStatus.FINISHED_EXECUTION_EXCEPTION:
-            self._load_failure_end(record, when)
+        if new is RunStatus.FINISHED_COMPLETED and record.round_times:
+            self._save_site_models(record, len(record.round_times))
+        if record.load_failures:
+            self._load_failure_end(record, new, when)
         elif new is RunStatus.FINISHED_EXECUTION_EXCEPTION:
             text = f"Exception in workflow: {record.script.failure}"
             self._write(SERVER_TARGET, when, job_id, "ServerRunner", text, "ERROR")
         self._write(SERVER_TARGET, when, job_id, "ServerRunner", f"Server runner finished with status {new.value}")
         if old is RunStatus.RUNNING:
-            for site in record.sites:
+            failing = {failure.target for failure in record.load_failures}  # their job process is gone
+            for site in (site for site in record.sites if site not in failing):
                 self._write(site, when, job_id, "ClientRunner", "client runner finished")
         self.workspaces.remove_run_folder(SERVER_TARGET, job_id)
 
@@ -557,6 +627,8 @@ class JobLogWriter:
         job_id = record.job_id
         rounds = record.script.rounds
         self._write(SERVER_TARGET, when, job_id, "ScatterAndGather", f"Round {number} started.")
+        if number:
+            self._save_site_models(record, number)  # the previous round's training is done
         failing = {failure.target for failure in record.load_failures}
         for site in (site for site in record.sites if site not in failing):
             self._write(site, when, job_id, "ClientRunner", f"Round {number}/{rounds}: got task assignment: name=train")

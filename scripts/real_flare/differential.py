@@ -1,15 +1,17 @@
 """Broad differential: the same scripted sessions against a REAL FLARE 2.3.12 deployment and the fake.
 
 Every admin user (project_admin, org_admin, two leads, member) sends the job commands against a job in
-each state (submitted, running, finished completed, aborted, failing to load on the server / on a site,
-deleted, and jobs with other configs and resource specs), every shell command against the server and
-both sites, then restart / shutdown flows; and foreign-CA / missing client certificates are presented
-to both admin ports. Job progress is driven by waiting for states (bounded waits), not fixed sleeps.
+each state (submitted, running, finished completed, aborted, failing to load on the server / on the sites / on
+one site, deleted, and jobs with other configs, custom or by-name classes and resource specs), every shell
+command against the server and both sites, then restart / shutdown flows; and foreign-CA / missing client
+certificates are presented to both admin ports. Job progress is driven by waiting for states (bounded
+waits), not fixed sleeps.
 
 Each exchange (phase, user, line) is normalized twice: ``fine`` (ids, UUIDs, times, durations,
 workspace paths, ports) and ``coarse`` (also every digit, ``starting``/``started``, log-line bodies),
 and classified ``identical`` (fine forms equal), ``moment-dependent`` (only the coarse forms equal:
-sizes, counts, log contents and client run states that depend on the moment of asking) or ``different``.
+sizes, counts, log contents, client run states that depend on the moment of asking, and the order and
+column padding ``ls`` gives folders named by random job ids and files of other sizes) or ``different``.
 
 Usage (real deployment running, jobs from make_jobs.py; run_differential.sh does all of it):
 
@@ -101,9 +103,25 @@ COARSE_STATUS = re.compile(r"\b(?:not started|starting|started)\b")
 LOG_LINE = re.compile(r'<DATETIME>,\d+ - [\w.]+ - [A-Z]+ - (?:[^"\\]|\\[^n])*')
 
 
-def coarse(doc: Any) -> str:
-    """Moment-blind form (JSON text): log-line bodies, client run states and every digit collapse."""
-    text = json.dumps(doc, sort_keys=True)
+def _sorted_lines(doc: Any) -> Any:
+    """Every multi-line string with its lines sorted (an ``ls`` listing whose order follows random job ids)."""
+    if isinstance(doc, dict):
+        return {k: _sorted_lines(v) for k, v in doc.items()}
+    if isinstance(doc, list):
+        return [_sorted_lines(v) for v in doc]
+    if not isinstance(doc, str) or "\n" not in doc:
+        return doc
+    return "\n".join(sorted(doc.split("\n"), key=lambda line: re.sub(r"\d+", "#", re.sub(r" +", " ", line))))
+
+
+def coarse(doc: Any, line: str = "") -> str:
+    """Moment-blind form (JSON text): log-line bodies, client run states and every digit collapse; for ``ls``
+    the order of the lines too (it sorts folders named by random job ids among the file names) and the column
+    padding ``ls -l`` derives from the sizes."""
+    listing = line.startswith("ls ")
+    text = json.dumps(_sorted_lines(doc) if listing else doc, sort_keys=True)
+    if listing:
+        text = re.sub(r" +", " ", text)  # ls -l pads its columns to the widest size and link count
     text = LOG_LINE.sub("<LOGLINE>", text)
     text = COARSE_STATUS.sub("<RUNSTATE>", text)
     return re.sub(r"\d+", "#", text)
@@ -218,8 +236,8 @@ def scenario(side: Side, drive: Driver) -> None:
     hello = next(j for j, n in side.names.items() if n == "<hello-numpy>")
     side.send("hello-numpy finished", "admin@nvidia.com", "abort_task " + hello, "abort_task <hello-numpy>")
     side.send("hello-numpy finished", "admin@nvidia.com", "abort_job " + hello, "abort_job <hello-numpy>")
-    # apps that fail to load on the server / on a site
-    for name in ("bad-server-app", "bad-site-app"):
+    # apps that fail to load on the server / on the sites / on one site only; apps that load from custom/ or by name
+    for name in ("bad-server-app", "bad-site-app", "bad-executor", "bad-one-site", "custom-app", "by-name"):
         job_id = drive.submit(name)
         side.label(job_id, name)
         drive.until_finished(job_id)
@@ -306,7 +324,12 @@ class FakeDriver(Driver):
         self.clock.advance(5)
 
     def until_scheduling_tried(self, job_id: str) -> None:
-        """The fake schedules on its own clock; nothing to wait for (sched implements unsatisfiable specs)."""
+        """The scheduler's first try comes when the job's queued phase is over: move the clock to it (bounded)."""
+        for _ in range(60):
+            if self.server.jobs.meta(job_id).get("schedule_count") or self.server.jobs.status(job_id).finished:
+                return
+            self.clock.advance(0.5)
+        raise RuntimeError(f"fake scheduler never tried {job_id}")
 
     def until_finished(self, job_id: str) -> None:
         if not self.server.jobs.status(job_id).finished:
@@ -330,6 +353,9 @@ def run_real(prod: Path, jobs: Path) -> dict[str, Any]:
         str(prod / "site-1"): "<SITE1_WS>",
         str(prod / "site-2"): "<SITE2_WS>",
         str(prod): "<PROD>",
+        # provision.sh gave this deployment its own job store in resources.json.default; undo that edit
+        str(prod.parents[2] / "jobs-storage"): "/tmp/nvflare/jobs-storage",
+        str(prod.parents[2] / "snapshot-storage"): "/tmp/nvflare/snapshot-storage",
     }
     side = Side(sessions, paths)
     side.server_log = prod / "localhost" / "log.txt"
@@ -344,11 +370,9 @@ def run_real(prod: Path, jobs: Path) -> dict[str, Any]:
 def run_fake(jobs: Path) -> dict[str, Any]:
     clock = VirtualClock()
     with FakeFlareServer(project=SAME_PROJECT, clock=clock) as server:
-        server.jobs.script(JobScript.completes(after=15, rounds=3), name="hello-numpy")
-        server.jobs.script(JobScript.completes(after=15, rounds=5), name="two-sites-five-rounds")
-        server.jobs.script(JobScript.completes(after=10, rounds=1), name="one-round")
-        server.jobs.script(JobScript.completes(after=10, rounds=1), name="cpu-spec")
-        server.jobs.script(JobScript.hangs(rounds=50), name="slow-numpy")
+        # rounds, result files and apps that fail to load follow each job's own config; only the slow job is
+        # scripted (it runs until aborted, as the real one outlasts the replay)
+        server.jobs.script(JobScript.hangs(), name="slow-numpy")
         sessions = {u: server.session(u) for u in USERS}
         paths = {str(server.sites.workspace(t)): f"<{t.upper().replace('-', '')}_WS>" for t in TARGETS}
         side = Side(sessions, paths)
@@ -408,7 +432,7 @@ def classify(real: dict[str, Any], fake: dict[str, Any]) -> dict[str, dict[str, 
         other = fake.get(key, {"missing": "no such exchange on the fake"})
         if reply == other:
             kind = "identical"
-        elif coarse(reply) == coarse(other):
+        elif coarse(reply, key.split(" | ")[-1]) == coarse(other, key.split(" | ")[-1]):
             kind = "moment-dependent"
         else:
             kind = "different"
@@ -418,13 +442,46 @@ def classify(real: dict[str, Any], fake: dict[str, Any]) -> dict[str, dict[str, 
     return classes
 
 
+CLASSES = ("identical", "moment-dependent", "different")
+
+
+def category(key: str) -> str:
+    """An exchange's category: the TLS probe, or the job state / engine phase it was sent in."""
+    phase = key.split(" | ")[0]
+    return "tls" if phase == "tls" else phase
+
+
+def command_family(key: str) -> str:
+    """An exchange's command family: job (a line naming a job), shell, restart/shutdown, system or the TLS probe."""
+    if key.startswith("tls |"):
+        return "tls"
+    line = key.split(" | ")[-1]
+    word = line.split()[0]
+    if word in ("restart", "shutdown"):
+        return "restart/shutdown"
+    if "<" in line:  # a job id, replaced by its job's <name> in the key
+        return "job"
+    if word in {t.split()[0] for t in SHELL_LINES}:
+        return "shell"
+    return "system"
+
+
+def _tally(classes: dict[str, dict[str, str]], by: Callable[[str], str]) -> dict[str, dict[str, int]]:
+    table: dict[str, Counter] = {}
+    for key, c in classes.items():
+        table.setdefault(by(key), Counter())[c["class"]] += 1
+    return {name: {k: counts.get(k, 0) for k in CLASSES} for name, counts in table.items()}
+
+
 def summary(classes: dict[str, dict[str, str]]) -> dict[str, Any]:
     counts = Counter(c["class"] for c in classes.values())
     total = len(classes)
     owners = Counter(c["owner"] for c in classes.values() if c["class"] == "different")
     return {
         "total": total,
-        "counts": {k: counts.get(k, 0) for k in ("identical", "moment-dependent", "different")},
+        "counts": {k: counts.get(k, 0) for k in CLASSES},
+        "by_category": _tally(classes, category),
+        "by_command_family": _tally(classes, command_family),
         "percent": {
             "identical": round(100 * counts["identical"] / total, 1),
             "identical_or_moment_dependent": round(100 * (counts["identical"] + counts["moment-dependent"]) / total, 1),
@@ -447,6 +504,10 @@ def markdown(real: dict[str, Any], fake: dict[str, Any], classes: dict[str, dict
         f"differences by owner: {total['different_by_owner']}",
         "",
     ]
+    for title, table in (("category", total["by_category"]), ("command family", total["by_command_family"])):
+        out += [f"| {title} | identical | moment-dependent | different |", "|---|---|---|---|"]
+        out += [f"| {name} | " + " | ".join(str(row[k]) for k in CLASSES) + " |" for name, row in table.items()]
+        out.append("")
     for key, c in classes.items():
         if c["class"] != "different":
             continue

@@ -10,6 +10,10 @@
 - ``cpu-spec``: a resource_spec every site satisfies (runs like hello-numpy).
 - ``bad-server-app`` / ``bad-site-app``: a component path that does not import, on the server / on the sites
   (the app fails to load there).
+- ``bad-executor``: the sites' executor names a class its module does not have.
+- ``bad-one-site``: two apps; site-2's executor's module does not exist (only site-2 fails to load).
+- ``custom-app``: the executor is a class the job ships in ``custom/`` (it loads).
+- ``by-name``: the executor given by ``name`` (``NPTrainer``, found by FLARE's module scanner).
 """
 
 from __future__ import annotations
@@ -93,6 +97,8 @@ def write_job(
     resource_spec: dict | None = None,
     min_clients: int = 2,
     broken: str = "",
+    executor: dict | None = None,
+    custom: dict[str, str] | None = None,
 ) -> Path:
     """One job folder; ``broken`` = "server" or "site" puts a component that does not import into that app."""
     job = root / name
@@ -111,9 +117,33 @@ def write_job(
         server["components"].append(broken_component)
     elif broken == "site":
         client["components"].append(broken_component)
+    if executor is not None:
+        client["executors"][0]["executor"] = executor
     (job / "meta.json").write_text(json.dumps(meta, indent=2))
     (config / "config_fed_server.json").write_text(json.dumps(server, indent=2))
     (config / "config_fed_client.json").write_text(json.dumps(client, indent=2))
+    for name, text in (custom or {}).items():
+        (job / "app" / "custom").mkdir(exist_ok=True)
+        (job / "app" / "custom" / name).write_text(text)
+    return job
+
+
+#: A trainer the ``custom-app`` job ships (custom/ is on the job process's sys.path).
+CUSTOM = {
+    "my_trainer.py": "from nvflare.app_common.np.np_trainer import NPTrainer\n\n\n"
+    "class MyTrainer(NPTrainer):\n    pass\n"
+}
+
+
+def write_split_job(root: Path, name: str) -> Path:
+    """``app`` on the server and site-1, ``broken`` on site-2 with an executor whose module does not exist."""
+    job = write_job(root, name, 1, 0, deploy_map={"app": ["server", "site-1"], "broken": ["site-2"]})
+    broken = job / "broken" / "config"
+    broken.mkdir(parents=True, exist_ok=True)
+    client = _client_config(0)
+    client["executors"][0]["executor"] = {"path": "no_such_pkg.Trainer", "args": {}}
+    (broken / "config_fed_server.json").write_text(json.dumps(_server_config(1), indent=2))
+    (broken / "config_fed_client.json").write_text(json.dumps(client, indent=2))
     return job
 
 
@@ -132,6 +162,10 @@ def main() -> None:
         write_job(root, "cpu-spec", 1, 0, resource_spec={"site-1": {"num_of_gpus": 0}, "site-2": {"num_of_gpus": 0}}),
         write_job(root, "bad-server-app", 1, 0, broken="server"),
         write_job(root, "bad-site-app", 1, 0, broken="site"),
+        write_job(root, "bad-executor", 1, 0, executor={"path": "nvflare.app_common.np.np_trainer.NoSuchTrainer"}),
+        write_split_job(root, "bad-one-site"),
+        write_job(root, "custom-app", 1, 0, executor={"path": "my_trainer.MyTrainer", "args": {}}, custom=CUSTOM),
+        write_job(root, "by-name", 1, 0, executor={"name": "NPTrainer", "args": {"sleep_time": 0}}),
     ):
         print(path)
 

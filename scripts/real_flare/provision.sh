@@ -10,7 +10,9 @@ cd "$RF_ROOT"
 ls "$RF_PROD"
 # 2.3's provisioned server keeps its job store and snapshots in /tmp/nvflare/{jobs,snapshot}-storage, shared by
 # every deployment on the machine (another one's jobs showed up here): give this one its own, under $RF_ROOT.
-res="$RF_PROD/localhost/local/resources.json"
-sed -e "s#/tmp/nvflare/jobs-storage#$RF_ROOT/jobs-storage#" -e "s#/tmp/nvflare/snapshot-storage#$RF_ROOT/snapshot-storage#" \
-    "$res.default" > "$res"
+# Edited in resources.json.default itself (2.3 reads it when there is no resources.json), so local/ keeps the
+# provisioned file names; differential.py maps the two paths back when it compares.
+res="$RF_PROD/localhost/local/resources.json.default"
+sed -i -e "s#/tmp/nvflare/jobs-storage#$RF_ROOT/jobs-storage#" -e "s#/tmp/nvflare/snapshot-storage#$RF_ROOT/snapshot-storage#" \
+    "$res"
 rm -rf "$RF_ROOT/jobs-storage" "$RF_ROOT/snapshot-storage"

@@ -11,6 +11,7 @@ source "$HERE/env.sh"
 "$RF_VENV/bin/python" "$HERE/make_jobs.py" --out "$RF_ROOT/jobs" > /dev/null || exit 1
 trap '"$HERE/stop.sh" > /dev/null 2>&1' EXIT
 "$HERE/start.sh" || exit 1
-"$RF_VENV/bin/python" "$HERE/differential.py" --prod "$RF_PROD" --jobs "$RF_ROOT/jobs" \
+# the fake side is this checkout's code, whatever the venv's editable install points at
+PYTHONPATH="$RF_REPO${PYTHONPATH:+:$PYTHONPATH}" "$RF_VENV/bin/python" "$HERE/differential.py" --prod "$RF_PROD" --jobs "$RF_ROOT/jobs" \
   --admin-port "$RF_ADMIN_PORT" --out "$RF_ROOT/differential" 2>&1 | tee "$RF_ROOT/differential.log"
 exit "${PIPESTATUS[0]}"

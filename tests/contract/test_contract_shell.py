@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from fakeserver import FakeFlareServer
+from fakeserver.model.workspaces import service_session_id
 from fakeserver.protocol import messages as msg
 from flare_api import AuthorizationError, Session, new_secure_session
 
@@ -173,7 +174,9 @@ def test_real_client_reads_the_provisioned_startup_files_and_log_lines(sessions,
     assert readme == "*********************************\nFederated Learning Client package"
     token = federation.sites.get("site-1").token
     found = real.api.do_command("grep site-1 Successfully log.txt")["data"][0]["data"]
-    assert found.endswith(f"Successfully registered client:site-1 for project {project.name}. Token:{token}")
+    ssid = service_session_id(project)
+    registered = f"Successfully registered client:site-1 for project {project.name}. Token:{token} SSID:{ssid}"
+    assert found.endswith(registered)
     joined = real.api.do_command('grep server "New client site-1" log.txt')["data"][0]["data"]
     assert joined.endswith(f"Client: New client site-1@127.0.0.1 joined. Sent token: {token}.  Total clients: 1")
     assert _real(real.api.do_command("tail server -n 3 log.txt")) == _ours(ours.do_command("tail server -n 3 log.txt"))

@@ -52,6 +52,7 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
 
 @pytest.fixture()
 def session(server: FakeFlareServer) -> Iterator[Session]:
+    server.reset()  # sites registered in project order again (a restarted site re-registers last), no jobs
     with new_secure_session(ADMIN, server.startup_kit(ADMIN), timeout=10.0) as opened:
         yield opened
     server.app_commands.clear()

@@ -12,7 +12,6 @@ import pytest
 from fakeserver import FakeFlareServer, JobScript
 from flare_api import Session, VirtualClock
 from tests.configjobs import BROKEN, broken_server_job, broken_site_job, client_config, numpy_job, server_config
-from tests.helpers import login, raw
 
 pytestmark = [pytest.mark.fake_flare_only, pytest.mark.flare_tls]
 
@@ -169,8 +168,11 @@ def test_a_script_can_turn_the_check_off_or_declare_classes_installed(
         assert [s.value for s in flare.jobs.run_to_completion(job_id)] == ["FINISHED:COMPLETED"]
 
 
-def test_a_broken_app_on_one_site_only(flare: FakeFlareServer, flare_session: Session, tmp_path: Path) -> None:
-    """Two apps: the site-2 app cannot load its executor; only site-2's run folder gets the error."""
+def test_a_broken_app_on_one_site_only_delays_round_0_until_that_site_is_deemed_dead(
+    flare: FakeFlareServer, flare_session: Session, flare_clock: VirtualClock, tmp_path: Path
+) -> None:
+    """Measured on 2.3.12: the other site trains, round 0 waits for the dead site's 60 s grace period after its
+    first report (9 s in), then the run goes on without it and completes (one update aggregated a round)."""
     folder = numpy_job(tmp_path, "split", deploy_map={"app": ["server", "site-1"], "other": ["site-2"]})
     other = folder / "other" / "config"
     other.mkdir(parents=True)
@@ -181,5 +183,52 @@ def test_a_broken_app_on_one_site_only(flare: FakeFlareServer, flare_session: Se
     job_id = running(flare, flare_session, folder)
     assert "path: executors.#1.executor" in flare_session.cat_target("site-2", file=f"{job_id}/log.txt")
     assert "Worker_process started" not in flare_session.cat_target("site-1", file=f"{job_id}/log.txt")
-    token = login(flare)
-    assert raw(flare, f"get_job_meta {job_id}", token).meta["job_meta"]["status"] == "RUNNING"
+    runner = flare_session.grep_target("server", pattern="to be deployed to the clients", file="log.txt")
+    assert [line.split(" - ", 3)[3] for line in runner.splitlines()] == [
+        f"[identity={flare.project.name}, run=?]: App app to be deployed to the clients: site-1 for run: {job_id}",
+        f"[identity={flare.project.name}, run=?]: App other to be deployed to the clients: site-2 for run: {job_id}",
+    ]
+    flare_clock.advance(68.9)
+    assert flare_session.show_stats(job_id, "server")["server"]["ScatterAndGather"]["current_round"] == 0
+    flare_clock.advance(0.1)
+    assert flare_session.show_stats(job_id, "server")["server"]["ScatterAndGather"]["current_round"] == 1
+    flare_clock.advance(24.9)  # rounds 1 and 2 at 10 s each, then the run winds down for 5 s
+    assert flare_session.get_job_meta(job_id)["status"] == "RUNNING"
+    flare_clock.advance(0.1)
+    assert flare_session.get_job_meta(job_id)["status"] == "FINISHED:COMPLETED"
+    warnings = flare_session.grep_target("server", pattern="notified SJ of dead-job", file="log.txt").splitlines()
+    assert len(warnings) == 9 and all("client_name='site-2'" in line for line in warnings)  # 9 s, 19 s ... 89 s
+    assert "Try to abort run" not in flare_session.tail_target_log("server")
+    site_1_model = flare.sites.workspace("site-1") / job_id / "model" / "best_numpy.npy"
+    assert npy_values(site_1_model.read_bytes()) == [float(v + 3) for v in range(1, 10)]
+    assert not (flare.sites.workspace("site-2") / job_id / "model").exists()
+
+
+def test_each_site_keeps_the_model_its_nptrainer_saved(
+    flare: FakeFlareServer, flare_session: Session, flare_clock: VirtualClock, tmp_path: Path
+) -> None:
+    """NPTrainer saves ``model/best_numpy.npy`` in the site's run folder after each round it trained."""
+    client = client_config()
+    client["executors"][0]["executor"]["args"] = {"model_name": "mine.npy"}
+    job_id = running(flare, flare_session, numpy_job(tmp_path, "trained", num_rounds=3, client=client))
+    assert "model" not in flare_session.ls_target("site-1", path=job_id).split()  # round 0 still training
+    flare_clock.advance(10.0)
+    assert flare_session.ls_target("site-1", path=f"{job_id}/model") == "mine.npy"
+    flare_clock.advance(20.0)
+    assert flare_session.get_job_meta(job_id)["status"] == "FINISHED:COMPLETED"
+    for site in ("site-1", "site-2"):
+        saved = (flare.sites.workspace(site) / job_id / "model" / "mine.npy").read_bytes()
+        assert npy_values(saved) == [float(v + 3) for v in range(1, 10)]  # the global model of round 2, plus 1
+
+
+def test_waiting_and_finished_jobs_hold_no_parsed_config(
+    flare: FakeFlareServer, flare_session: Session, tmp_path: Path
+) -> None:
+    """Bounded memory: only a job in the runner keeps its parsed configs."""
+    job_id = flare_session.submit_job(str(numpy_job(tmp_path, "held", num_rounds=2)))
+    record = flare.jobs.record(job_id)
+    assert record.script.rounds == 2 and record.config._parsed == {}
+    flare.jobs.advance_to(job_id, "RUNNING")
+    assert set(record.config._parsed) == {"app"}
+    flare.jobs.run_to_completion(job_id)
+    assert record.config._parsed == {}

@@ -20,6 +20,7 @@ import pytest
 
 from fakeserver import FakeFlareServer
 from fakeserver.example_jobs import example_job
+from fakeserver.model.workspaces import participant_pid, service_session_id
 from fakeserver.protocol import messages as msg
 from flare_api import (
     AuthorizationError,
@@ -429,9 +430,11 @@ def test_tail_and_grep_show_what_a_running_job_logged(
     log = (flare.sites.workspace("site-1") / "log.txt").read_text()
     tail = flare_session.tail_target_log("site-1")
     assert tail == "\n".join(log.splitlines()[-10:])
-    token = flare.sites.get("site-1").token
+    token, ssid = flare.sites.get("site-1").token, service_session_id(flare.project)
     expected = [
-        f"Successfully registered client:site-1 for project flare_harness. Token:{token}",
+        "site-1: created backbone external connector to grpc://localhost:8002",
+        f"{participant_pid('site-1')}: Try start_listener Listener resources: {{'secure': False, 'host': 'localhost'}}",
+        f"Successfully registered client:site-1 for project flare_harness. Token:{token} SSID:{ssid}",
         "Starting client app. rank: 0",
         f"[identity=site-1, run={job_id}]: client runner started",
         f"[identity=site-1, run={job_id}]: Round 0/3: got task assignment: name=train",
@@ -439,7 +442,7 @@ def test_tail_and_grep_show_what_a_running_job_logged(
     ]
     assert [line.split(" - ", 3)[3] for line in tail.splitlines()] == expected
     found = flare_session.grep_target("site-1", "-n", "Round", "log.txt")
-    assert [line.split(":", 1)[0] for line in found.splitlines()] == ["4", "5"]
+    assert [line.split(":", 1)[0] for line in found.splitlines()] == ["6", "7"]
     assert found.splitlines()[1].endswith("Round 1/3: got task assignment: name=train")
     assert flare_session.head_target_log("site-1", "-n 1").endswith(expected[0])
     server_tail = flare_session.tail_target_log("server", "-n 1")

@@ -305,3 +305,27 @@ def test_the_server_folder_is_named_after_the_server_participant(
     assert flare_session.get_working_directory("server").endswith("/localhost")
     assert flare.sites.workspace("server").name == "localhost"
     assert flare_session.get_working_directory("site-1").endswith("/site-1")
+
+
+def test_ls_l_shows_the_account_the_server_runs_as(flare_session: Session) -> None:
+    """A real participant's files belong to the account that started it; the fake's to the one running it."""
+    import grp
+    import os
+    import pwd
+
+    owner, group = pwd.getpwuid(os.getuid()).pw_name, grp.getgrgid(os.getgid()).gr_name
+    line = flare_session.ls_target("site-1", "-l", "readme.txt")
+    assert line.split()[2:4] == [owner, group]
+
+
+def test_startup_scripts_are_what_nvflare_provision_writes(flare: FakeFlareServer, flare_session: Session) -> None:
+    """start.sh, sub_start.sh and stop_fl.sh: nvflare 2.3.12's templates as its StaticFileBuilder renders them
+    (sizes of a real kit for the default project; the server's start.sh keeps the unreplaced ha_mode)."""
+    sizes = {"server": (724, 2233, 680), "site-1": (573, 2338, 680), "site-2": (573, 2337, 680)}
+    for target, expected in sizes.items():
+        startup = flare.sites.workspace(target) / "startup"
+        assert tuple(len((startup / f).read_bytes()) for f in ("start.sh", "sub_start.sh", "stop_fl.sh")) == expected
+    assert "ha_mode={~~ha_mode~~}" in flare_session.cat_target("server", file="startup/start.sh")
+    line = "-s fed_client.json --set secure_train=true uid=site-2 org=other config_folder=config"
+    assert line in flare_session.cat_target("site-2", file="startup/sub_start.sh")
+    assert flare_session.tail_target("site-1", "-n 1", file="startup/start.sh") == "fi"

@@ -448,6 +448,8 @@ def test_session_methods_equal_flare_on_any_reply(stubbed: Any, doc: dict, metho
         assert kind == "return" or isinstance(value, ours.InternalError)  # ours refuses missing keys
     elif method == "list_jobs" and not isinstance(expected, list):
         assert kind == "return" and value == []  # ours never hands back a non-list
+    elif method == "clone_job" and not isinstance(expected, str):
+        assert kind == "raise" and isinstance(value, ours.ProtocolError)  # ours refuses a non-str job id
     else:
         assert kind == "return", f"FLARE returns {expected!r}, we raised {value!r}"
         assert value == expected

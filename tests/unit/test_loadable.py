@@ -79,7 +79,7 @@ def test_unreadable_configs_and_zips_give_no_config() -> None:
     config = parse_job(buffer.getvalue())
     assert config.num_rounds("app") is None
     assert job_load_failures(config, SITES) == []
-    assert parse_job(b"not a zip").apps == {}
+    assert parse_job(b"not a zip").app_names == []
 
 
 def test_the_default_script_follows_the_jobs_rounds_and_a_script_wins() -> None:
@@ -215,3 +215,26 @@ def test_the_catalog_is_flare_2_3_12s() -> None:
     assert "nvflare.app_common.np.np_trainer.NPTrainer" in catalog.attributes
     assert "nvflare.app_common.np" in catalog.packages and "nvflare.apis.fl_constant" not in catalog.packages
     assert catalog.by_name["ScatterAndGather"] == "nvflare.app_common.workflows.scatter_and_gather"
+
+
+def test_a_corrupt_entry_reads_as_absent() -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("job/app/config/config_fed_server.json", json.dumps(server_config(4)))
+        archive.writestr("job/app/custom/mod.py", "class A: pass\n" * 50)
+    data = bytearray(buffer.getvalue())
+    for name in (b"config_fed_server.json", b"mod.py"):  # flip a byte of each entry's compressed data
+        data[data.index(name) + len(name) + 3] ^= 0xFF
+    config = parse_job(bytes(data))
+    assert config.num_rounds("app") is None
+    app = config.app("app")
+    assert app is not None and config.custom_source(app.custom_modules["mod"]) is None  # unreadable: trusted
+
+
+def test_configs_are_parsed_on_use_and_released() -> None:
+    config = parse_job(job_zip(server_config(6)))
+    assert config._parsed == {}  # submit-time scan: entry names only
+    first = config.app("app")
+    assert first is not None and config.app("app") is first and config.num_rounds("app") == 6
+    config.release()
+    assert config._parsed == {} and config.num_rounds("app") == 6  # read again when asked
