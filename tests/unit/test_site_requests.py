@@ -9,7 +9,7 @@ from typing import Any, Optional, cast
 
 import pytest
 
-from fakeserver.model.policy import NOBODY, Person, Policy
+from fakeserver.model.policy import Person, Policy
 from fakeserver.model.project import DEFAULT_PROJECT
 from fakeserver.model.sessions import AdminSession
 from fakeserver.model.state import ServerState
