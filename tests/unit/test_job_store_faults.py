@@ -70,7 +70,7 @@ def _store() -> tuple[JobStore, _Clock]:
 
 
 def test_abandon_unfinished_ends_active_jobs_in_submission_order_at_the_given_time() -> None:
-    store, clock = _store()
+    store, _ = _store()
     store.script(JobScript.hangs())
     jobs = [store.create({"name": name, "deploy_map": {"app": ["@ALL"]}}, b"") for name in ("a", "b", "c", "d")]
     store.advance_to(jobs[2].job_id, "RUNNING")
