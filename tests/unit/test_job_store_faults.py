@@ -34,6 +34,7 @@ from fakeserver.model.jobs import JobStore, schedule_fault
         ({"schedule_count": 1, "last_schedule_time": True}, "last_schedule_time True is not a number"),
         ({"schedule_count": 1}, None),  # the default last time, 0.0, is a number
         ({"schedule_count": 0, "last_schedule_time": "now"}, None),  # only compared once scheduled before
+        ({"last_schedule_time": "now"}, None),  # no count: never scheduled
         ({"mandatory_clients": 5}, "mandatory_clients of type int is not iterable"),
         ({"mandatory_clients": ["site-1"]}, None),
         ({"mandatory_clients": {"site-1": 1}}, None),

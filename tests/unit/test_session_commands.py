@@ -171,3 +171,13 @@ def test_a_transport_given_to_new_secure_session_bypasses_the_interceptors(kit: 
     assert asked == []
     assert s._transport is transport and s.debug is True and s.is_ready()
     assert transport.sent[0] == (f"_cert_login {USER}", None, 5.0)  # the login wait, bounded by the transport's
+
+
+def test_login_reads_the_token_only_from_token_items(kit: Path) -> None:
+    """FLARE's login loop: string items give the result, token items the token, other items are ignored."""
+    reply = Document([Item.string("OK"), Item.token("tok-1"), Item.success("done"), Item.command("x")])
+    transport = Scripted(lambda line, token: reply if line.startswith("_cert_login") else _cert_healthy(line, token))
+    s = _secure(kit, transport)
+    s.try_connect(1.0)
+    assert s.token == "tok-1"
+    assert transport.sent[1][:2] == ("_commands", "tok-1")
