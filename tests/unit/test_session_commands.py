@@ -12,6 +12,7 @@ from typing import Optional
 
 import pytest
 
+from fakeserver import FakeFlareServer
 from fakeserver.poc_kit import write_poc_admin_kit
 from flare_api import Session, intercept, new_secure_session
 from flare_api.clock import VirtualClock
@@ -181,3 +182,12 @@ def test_login_reads_the_token_only_from_token_items(kit: Path) -> None:
     s.try_connect(1.0)
     assert s.token == "tok-1"
     assert transport.sent[1][:2] == ("_commands", "tok-1")
+
+
+def test_new_secure_session_builds_its_transport_with_the_request_timeout() -> None:
+    with FakeFlareServer(clock=VirtualClock(), intercept=False) as server:
+        s = new_secure_session(USER, server.startup_kit(USER), timeout=5.0, request_timeout=2.5)
+        try:
+            assert s._transport.timeout == 2.5 and s.is_ready() and s.debug is False
+        finally:
+            s.logout()
