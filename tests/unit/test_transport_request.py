@@ -311,8 +311,7 @@ def test_a_failed_handshake_drops_the_session_and_names_the_stage(
         transport.request("list_jobs")
     assert type(info.value) is NoConnection  # a dropped handshake, and no client certificate to blame
     assert re.match(
-        f"TLS handshake with admin server 127.0.0.1:{peer.port} failed after 2.50 s: "
-        "SSLEOFError: ",
+        f"TLS handshake with admin server 127.0.0.1:{peer.port} failed after 2.50 s: SSLEOFError: ",
         str(info.value),
     )
     assert transport._tls_session is None
