@@ -72,3 +72,11 @@ def test_a_peer_certificate_without_a_subject_has_no_fields() -> None:
     assert PeerIdentity.from_peercert({}) is None
     subject = ((("commonName", "a@b.com"),), (("organizationName", "org1"),), (("unstructuredName", "lead"),))
     assert PeerIdentity.from_peercert({"subject": subject}) == PeerIdentity("a@b.com", "org1", "lead")
+
+
+def test_a_command_registered_twice_is_refused() -> None:
+    registry = CommandRegistry()
+    registry.register(_spec("x"))
+    with pytest.raises(ValueError) as info:
+        registry.register(_spec("x", description="again"))
+    assert str(info.value) == "command sys.x is registered twice"
