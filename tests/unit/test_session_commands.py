@@ -16,7 +16,8 @@ from fakeserver import FakeFlareServer
 from fakeserver.poc_kit import write_poc_admin_kit
 from flare_api import Session, intercept, new_secure_session
 from flare_api.clock import VirtualClock
-from flare_api.errors import AuthenticationError, ConnectionLost, NoConnection, SessionClosed
+from flare_api.errors import AuthenticationError, ConnectionLost, InvalidArgumentError, NoConnection, SessionClosed
+from flare_api.versions import FlareVersion, detect_flare_version
 from flare_api.wire import Document, Item
 
 from .test_session_unit import TABLE, Scripted, healthy
@@ -191,3 +192,20 @@ def test_new_secure_session_builds_its_transport_with_the_request_timeout() -> N
             assert s._transport.timeout == 2.5 and s.is_ready() and s.debug is False
         finally:
             s.logout()
+
+
+def test_try_connect_refusals_name_the_problem(kit: Path) -> None:
+    s = _secure(kit, Scripted(_cert_healthy))
+    with pytest.raises(InvalidArgumentError) as info:
+        s.try_connect(-1)
+    assert str(info.value) == "timeout must be a non-negative number of seconds, got -1"
+    s.close()
+    with pytest.raises(SessionClosed) as closed:
+        s.try_connect(1.0)
+    assert str(closed.value) == "session closed"
+
+
+def test_login_reads_the_flare_version_from_the_command_table(kit: Path) -> None:
+    s = _secure(kit, Scripted(_cert_healthy))
+    s.try_connect(1.0)
+    assert s.flare_version is detect_flare_version(s.commands) is FlareVersion.V2_4  # lacks 2.3-only commands
