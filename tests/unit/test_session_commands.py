@@ -209,3 +209,11 @@ def test_login_reads_the_flare_version_from_the_command_table(kit: Path) -> None
     s = _secure(kit, Scripted(_cert_healthy))
     s.try_connect(1.0)
     assert s.flare_version is detect_flare_version(s.commands) is FlareVersion.V2_4  # lacks 2.3-only commands
+
+
+def test_a_zero_timeout_still_makes_one_login_attempt_with_the_minimum_wait(kit: Path) -> None:
+    transport = Scripted(_cert_healthy)
+    s = _secure(kit, transport)
+    s.try_connect(0)
+    assert s.is_ready()
+    assert transport.sent[0] == (f"_cert_login {USER}", None, 0.05)
