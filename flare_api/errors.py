@@ -323,9 +323,7 @@ def _session_inactive(message: str, reply: Document) -> SessionInactive:
         f"or reset since login; open a new session"
     )
     exc = SessionInactive(message)
-    add_note = getattr(exc, "add_note", None)
-    if add_note is not None:
-        add_note(note)
-    else:  # Python < 3.11: keep the note where 3.11's tracebacks would look for it
-        setattr(exc, "__notes__", [note])  # noqa: B010
+    # what ``add_note`` (Python 3.11+) does to a new exception; on older Pythons the note is kept where
+    # 3.11's tracebacks look for it
+    setattr(exc, "__notes__", [note])  # noqa: B010
     return exc
