@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import cast
 
 import pytest
 
+from fakeserver.commands import build_registry
 from fakeserver.model.policy import Policy
 from fakeserver.model.project import DEFAULT_PROJECT
 from fakeserver.model.state import ServerState
@@ -21,7 +22,7 @@ from flare_api import VirtualClock
 def _parse(state: ServerState, line: str, first: int) -> Targets:
     args = line.split()
     spec = CommandSpec(scope="test", name=args[0], description="", usage="", handler=lambda request: None)
-    request = Request(state, cast(Any, None), line, args, None, None, spec)
+    request = Request(state, build_registry(), line, args, None, None, spec)  # FLARE 2.3's texts
     param = client_targets(first)
     assert param.name == "targets" and param.passed
     return cast(Targets, param.parse(request, {}))
