@@ -26,7 +26,7 @@ from .model.job_script import JobScript
 from .model.policy import DEFAULT_POLICY, Policy
 from .model.sessions import DEFAULT_IDLE_TIMEOUT
 from .model.state import AuditRecord, ServerConfig, ServerErrorRecord, ServerState
-from .model.workspaces import Workspaces
+from .model.workspaces import Workspaces, log_config_26
 from .pipeline.dispatch import Dispatcher, PeerIdentity
 from .poc_kit import write_poc_admin_kit
 from .protocol.versions import DEFAULT_VERSION, FlareVersion
@@ -167,7 +167,8 @@ class FakeFlareServer:
         ssl_context = self._ensure_provisioned().server_ssl_context() if self.secure else None
         runtime = self._workspace_path() / "runtime"
         if self._state.workspaces is None:
-            self._state.attach_workspaces(Workspaces(runtime, self.project))
+            log_config = log_config_26() if self.flare_version >= FlareVersion.V2_6 else None
+            self._state.attach_workspaces(Workspaces(runtime, self.project, log_config=log_config))
         elif not self._state.workspaces.root.exists():  # stop() removed the temporary workspace it ran in
             with self._state.lock:
                 self._state.workspaces.relocate(runtime)

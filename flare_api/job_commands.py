@@ -23,7 +23,7 @@ from .errors import (
 from .job_folder import resolve_job_folder, safe_extract, submit_command_args, zip_job_folder
 from .monitor import MonitorCallback, monitor
 from .types import MonitorReturnCode
-from .versions import PULL_FOLDER, PUSH_FOLDER, FlareVersion
+from .versions import PULL_FOLDER, PUSH_FOLDER, FlareVersion, require_series
 from .wire import ItemType, MetaKey, join_command_line
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -165,7 +165,8 @@ class JobCommands(CommandRunner):
     def download_job_components(self, job_id: str) -> str:
         """FLARE 2.6: download the job's additional components (e.g. ``ERRORLOG_<site>``) into ``download_dir/<job_id>``
         (or ``<job_id>__1``...) and return that folder. A real 2.6.3 server never completes this download (see
-        docs/compatibility.md); the error it answers raises as in FLARE."""
+        docs/compatibility.md); the error it answers raises as in FLARE. Older servers: ``NotInFlareVersion``."""
+        require_series(self.flare_version, FlareVersion.V2_6, "download_job_components", "download_job_components")
         job_id = validate_job_id(job_id)
         scope = self._client_command_scope("download_job_components", PULL_FOLDER)
         line = join_command_line([f"{scope}.download_job_components", job_id])

@@ -55,6 +55,8 @@ POC_USER = "admin"
 POC_PASSWORD = "admin"
 #: The request meta key of a command's data (FLARE 2.5+ ``app_command``).
 CMD_PROPS = "cmd_props"
+#: The request meta key of a session's command timeout (FLARE 2.4+ ``set_timeout``).
+CMD_TIMEOUT = "cmd_timeout"
 #: How long try_connect waits between login attempts while the server is unreachable.
 RETRY_INTERVAL = 0.5
 
@@ -258,8 +260,9 @@ class Session(JobCommands, SystemCommands, ShellCommands, InfoCommands, VersionC
             if name not in self._commands:
                 raise InternalError(f"protocol error: {ApiStatus.ERROR_SYNTAX}: Command {name} not found")
         try:
-            if props:
-                reply = self._transport.request(line, self._token, meta={CMD_PROPS: props})
+            meta = self._request_meta(props)
+            if meta:
+                reply = self._transport.request(line, self._token, meta=meta)
             else:
                 reply = self._transport.request(line, self._token)
         except NoConnection as exc:
@@ -269,6 +272,15 @@ class Session(JobCommands, SystemCommands, ShellCommands, InfoCommands, VersionC
             self._closed = True
         version = self._flare_version.value if self._flare_version is not None else None
         return raise_for_reply(label or line, reply, enforce_meta=enforce_meta, flare_version=version)
+
+    def _request_meta(self, props: Any) -> dict[str, Any]:
+        """FLARE 2.4+'s request meta: the session's ``cmd_timeout`` (``set_timeout``) and a command's ``cmd_props``."""
+        meta: dict[str, Any] = {}
+        if self._session_cmd_timeout:
+            meta[CMD_TIMEOUT] = self._session_cmd_timeout
+        if props:
+            meta[CMD_PROPS] = props
+        return meta
 
     def _command(self, *args: str, enforce_meta: bool = True) -> Document:
         return self._do_command(join_command_line(list(args)), enforce_meta=enforce_meta)

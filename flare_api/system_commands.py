@@ -13,7 +13,8 @@ Choices where the 2.3 wire differs from what FLARE 2.4+ relies on:
 * ``get_client_job_status`` reads the ``check_status client`` table (a 2.3 server sends no ``client_status``
   meta, so FLARE 2.4's client would raise ``missing meta``): one dict per row with the keys ``client_name``,
   ``app_name``, ``job_id``, ``status``, including a client's ``No Jobs``/``No Reply`` row.
-* ``set_timeout`` is session-side in FLARE 2.4; a 2.3 server only has the server-wide ``set_timeout``
+* ``set_timeout`` is session-side in FLARE 2.4 (against a 2.4+ server every later request carries meta
+  ``cmd_timeout``, as FLARE's client sends it); a 2.3 server only has the server-wide ``set_timeout``
   command (right ``set_timeout``, category ``operate``). We send it: the value applies to every admin
   session until changed, unset, or the server restarts. ``unset_timeout`` sends FLARE's default (10 s) if
   this session set a value, and does nothing otherwise.
@@ -29,6 +30,7 @@ from __future__ import annotations
 import ast
 import os
 import re
+from abc import abstractmethod
 from collections.abc import Sequence
 from typing import Any, Optional
 
@@ -50,6 +52,7 @@ from .errors import (
     TargetSyntaxError,
 )
 from .types import ApiStatus, ClientInfo, TargetType
+from .versions import FlareVersion
 from .wire import Document, ItemType, MetaKey, join_command_line
 
 __all__ = ["SystemCommands"]
@@ -156,6 +159,14 @@ def _resource_value(text: Any) -> Any:
 class SystemCommands(CommandRunner):
     """Mixin: clients, restart/shutdown, timeouts, service providers, resources and cell connections."""
 
+    #: FLARE 2.4+'s session command timeout, sent as request meta ``cmd_timeout`` (None: the server's default).
+    _session_cmd_timeout: Optional[float] = None
+
+    @property
+    @abstractmethod
+    def flare_version(self) -> FlareVersion:
+        """The server's FLARE series, read from its command table at login."""
+
     def _system_command(self, args: Sequence[str], *, enforce_meta: bool = True) -> Document:
         """Send ``args``; server refusals come out as FLARE 2.4's exception names."""
         try:
@@ -237,11 +248,17 @@ class SystemCommands(CommandRunner):
         seconds = float(value)
         if not seconds > 0.0:
             raise InvalidArgumentError(f"invalid timeout value {seconds} - must be > 0.0")
+        if self.flare_version >= FlareVersion.V2_4:  # this session only: every request carries it
+            self._session_cmd_timeout = seconds
+            return
         self._command("set_timeout", str(seconds))
         self._system_timeout_set = True
 
     def unset_timeout(self) -> None:
-        """Put back FLARE's default timeout (10 s) if this session changed it."""
+        """Put back FLARE's default timeout (10 s) if this session changed it (2.4+: stop sending it)."""
+        if self._session_cmd_timeout is not None:
+            self._session_cmd_timeout = None
+            return
         if getattr(self, "_system_timeout_set", False):
             self._command("set_timeout", str(DEFAULT_ADMIN_TIMEOUT))
             self._system_timeout_set = False

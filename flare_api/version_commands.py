@@ -14,12 +14,12 @@ from abc import abstractmethod
 from typing import Any, Optional
 
 from .command_runner import CommandRunner
-from .errors import ArgumentTypeError, EmptyReply, InvalidArgumentError, NotInFlareVersion
+from .errors import ArgumentTypeError, EmptyReply, InvalidArgumentError
 from .info_commands import first_dict
 from .job_commands import validate_job_id
 from .system_commands import validate_client_names, validate_target_type
 from .types import TargetType
-from .versions import FlareVersion
+from .versions import FlareVersion, require_series
 from .wire import Document, ItemType, join_command_line
 
 __all__ = ["VersionCommands"]
@@ -51,12 +51,7 @@ class VersionCommands(CommandRunner):
         """The server's FLARE series, read from its command table at login."""
 
     def _require(self, method: str, command: str, since: FlareVersion) -> None:
-        version = self.flare_version
-        if version < since:
-            raise NotInFlareVersion(
-                f"{method} needs a FLARE {since.value} or newer server (command {command}); "
-                f"this server is FLARE {version.value}, whose command table has no {command}"
-            )
+        require_series(self.flare_version, since, method, command)
 
     # ------------------------------------------------------------------------------ 2.4
     def get_client_env(self, client_names: Optional[Any] = None) -> list[Any]:

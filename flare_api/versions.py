@@ -12,8 +12,9 @@ from __future__ import annotations
 import enum
 
 from .command_table import CommandTable
+from .errors import NotInFlareVersion
 
-__all__ = ["PULL_BINARY", "PULL_FOLDER", "PUSH_FOLDER", "FlareVersion", "detect_flare_version"]
+__all__ = ["PULL_BINARY", "PULL_FOLDER", "PUSH_FOLDER", "FlareVersion", "detect_flare_version", "require_series"]
 
 PUSH_FOLDER = "file_transfer.push_folder"
 PULL_FOLDER = "file_transfer.pull_folder"
@@ -83,3 +84,12 @@ def detect_flare_version(table: CommandTable) -> FlareVersion:
     if "dead" not in names:
         return FlareVersion.V2_4
     return FlareVersion.V2_5 if "start_app" in names else FlareVersion.V2_6
+
+
+def require_series(version: FlareVersion, since: FlareVersion, method: str, command: str) -> None:
+    """Raise :class:`NotInFlareVersion` (before any I/O) if a ``version`` server lacks ``method``'s ``command``."""
+    if version < since:
+        raise NotInFlareVersion(
+            f"{method} needs a FLARE {since.value} or newer server (command {command}); "
+            f"this server is FLARE {version.value}, whose command table has no {command}"
+        )

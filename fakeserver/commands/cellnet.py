@@ -29,10 +29,12 @@ from ..model.state import ServerState
 from ..model.workspaces import participant_pid
 from ..pipeline.arguments import Param, Parsed, arg_count, word
 from ..pipeline.registry import CommandSpec
-from ..pipeline.reply import Reply
+from ..pipeline.reply import Reply, snapshot
 from ..pipeline.request import Request
 from ..protocol import messages as msg
+from ..protocol import messages_24 as msg24
 from ..protocol.refusals import Refusal
+from ..protocol.versions import FlareVersion
 
 SERVER_CELL = "server"
 _FQCN_CHARS = re.compile(r"^[A-Za-z0-9_.-]*$")
@@ -521,11 +523,28 @@ def handle_msg_stats(request: Request, reply: Reply, target: str, mode: str) -> 
 
 def handle_list_pools(request: Request, reply: Reply, target: str) -> None:
     """``list_pools <target>``: the stats pools of the target's process."""
-    _with_target(request, target, lambda cell: _table_dict(reply, _pool_list()))
+    _with_target(request, target, lambda cell: _table_dict(reply, _pool_list(request.version)))
 
 
-def _pool_list() -> dict[str, Any]:
-    rows = [[name, kind, description] for name, (kind, description) in sorted(msg.POOLS.items())]
+def pools(version: FlareVersion) -> dict[str, tuple[str, str]]:
+    """The stats pools a process of ``version`` has: 2.4+ add the streaming pools."""
+    return {**msg.POOLS, **msg24.STREAM_POOLS} if version >= FlareVersion.V2_4 else msg.POOLS
+
+
+def config_vars(version: FlareVersion) -> dict[str, object]:
+    """What ``show_config_vars`` lists for a server process of ``version`` (the captures')."""
+    if version < FlareVersion.V2_4:
+        return dict(msg.PROCESS_CONFIG_VARS)
+    found = dict(msg24.CONFIG_VARS_24)
+    if version >= FlareVersion.V2_5:
+        found.update(msg24.CONFIG_VARS_25)
+    if version >= FlareVersion.V2_6:
+        found.update(msg24.CONFIG_VARS_26)
+    return found
+
+
+def _pool_list(version: FlareVersion) -> dict[str, Any]:
+    rows = [[name, kind, description] for name, (kind, description) in sorted(pools(version).items())]
     return {msg.TABLE_HEADERS: list(msg.POOL_LIST_HEADER), msg.TABLE_ROWS: rows}
 
 
@@ -535,7 +554,7 @@ def handle_show_pool(request: Request, reply: Reply, target: str, pool_name: str
     if rc:
         raise Refusal(msg.CELLNET_AGENT_RC.format(rc=rc, error=""))
     pool = pool_name.lower()
-    if pool not in msg.POOLS:
+    if pool not in pools(request.version):
         error = msg.CELLNET_UNKNOWN_POOL.format(name=pool_name)
         raise Refusal(msg.CELLNET_AGENT_RC.format(rc=msg.RC_INVALID_REQUEST, error=error))
     _table_dict(reply, pool_table(pool, mode))
@@ -543,12 +562,21 @@ def handle_show_pool(request: Request, reply: Reply, target: str, pool_name: str
 
 def handle_show_comm_config(request: Request, reply: Reply, target: str) -> None:
     """``show_comm_config <target>``: the connector manager's settings (no comm_config.json)."""
-    _with_target(request, target, lambda cell: reply.dictionary(dict(msg.COMM_CONFIG)))
+    _with_target(request, target, lambda cell: reply.dictionary(comm_config(request.version)))
+
+
+def comm_config(version: FlareVersion) -> dict[str, object]:
+    """The connector manager's settings; 2.6 names the internal connections' security (``clear``)."""
+    config: dict[str, object] = snapshot(msg.COMM_CONFIG)
+    internal = config["internal_resources"]
+    if version >= FlareVersion.V2_6 and isinstance(internal, dict):
+        internal.update(msg24.INTERNAL_CONNECTION_SECURITY)
+    return config
 
 
 def handle_show_config_vars(request: Request, reply: Reply, target: str) -> None:
     """``show_config_vars <target>``: the config variables the cell's process has looked up."""
-    _with_target(request, target, lambda cell: reply.dictionary(dict(msg.PROCESS_CONFIG_VARS)))
+    _with_target(request, target, lambda cell: reply.dictionary(config_vars(request.version)))
 
 
 def handle_process_info(request: Request, reply: Reply, target: str) -> None:

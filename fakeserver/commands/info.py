@@ -49,7 +49,10 @@ def _job_process(request: Request, parsed: Parsed) -> None:
         raise Refusal(text)
     if record.status is RunStatus.DISPATCHED:
         # The server app is starting: its process exists but does not answer ``get_app_run_info`` yet.
-        raise Refusal(msg.INFO_CANNOT_FIND_JOB.format(job_id=record.job_id), as_string=True)
+        text = msg.INFO_CANNOT_FIND_JOB.format(job_id=record.job_id)
+        if request.version >= FlareVersion.V2_4:  # the string carries meta invalid_job_id
+            raise Refusal(text, MetaStatus.INVALID_JOB_ID, record.job_id, as_string=True, string_meta=True)
+        raise Refusal(text, as_string=True)
 
 
 def _arg_count(request: Request, parsed: Parsed) -> None:

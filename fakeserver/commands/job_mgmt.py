@@ -375,7 +375,8 @@ def handle_start_app(request: Request, reply: Reply, job: JobRecord, targets: Op
 
 def _start_app_on_clients(request: Request, reply: Reply, job: JobRecord, names: list[str]) -> None:
     if job not in request.state.jobs.with_process():
-        raise Refusal(msg.START_APP_NOT_RUNNING.format(job_id=job.job_id))
+        text = msg24.START_APP_NOT_RUNNING if request.version >= FlareVersion.V2_4 else msg.START_APP_NOT_RUNNING
+        raise Refusal(text.format(job_id=job.job_id))
     outsiders = [name for name in names if name not in job.sites]
     if outsiders:
         raise Refusal(msg.START_APP_NOT_IN_JOB.format(names=",".join(outsiders)))

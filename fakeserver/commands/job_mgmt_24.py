@@ -28,16 +28,11 @@ from .log_config import log_config_error
 
 
 # ------------------------------------------------------------------------------------ app_command (2.5)
-def _job_id_only(request: Request, parsed: Parsed) -> JobRecord:
-    """FLARE's ``authorize_job_id``: the job check without targets (app_command's topic is not one)."""
-    loaded: JobRecord = JOB.parse(request, parsed)
-    return loaded
-
-
 def handle_app_command(request: Request, reply: Reply, job: JobRecord) -> None:
     """Ask the running job's app: its dict, ``no_reply`` when it does not answer, or no function for the topic.
 
     A wrong word count answers the usage as a string item with meta ``syntax_error`` (FLARE checks it here).
+    The registered function runs under the state lock, like every handler: test code, keep it quick.
     """
     if len(request.args) != 3:
         reply.string(msg24.APP_COMMAND_USAGE.format(usage=request.spec.usage),
@@ -99,7 +94,7 @@ def handle_configure_job_log(request: Request, reply: Reply, job: JobRecord, tar
             raise Refusal(error)
         reply.string(msg24.JOB_LOG_CONFIGURED.format(job_id=job_id))
     if targets.type in (CLIENT, ALL):
-        done = {answer: msg24.JOB_LOG_SITE_REPLY.format(site=answer, job_id=job_id) for answer in targets.clients}
+        done = {site: msg24.JOB_LOG_SITE_REPLY.format(site=site, job_id=job_id) for site in targets.clients}
         site_log_table(request, reply, targets.clients, done, config, authz=False)
 
 
@@ -123,7 +118,7 @@ def specs() -> list[CommandSpec]:
     scope = "job_mgmt"
     return [
         CommandSpec(scope, "app_command", "execute an app-defined command", "app_command job_id topic # cmd_data",
-                    handle_app_command, checks=(Param("job", _job_id_only),),
+                    handle_app_command, checks=(JOB,),  # ``authorize_job_id``: the topic is no target
                     authorization=Right("app_command", job_submitter=True), since=FlareVersion.V2_5),
         CommandSpec(scope, "list_job", "list additional components of specified job", "list_job job_id",
                     handle_list_job, checks=(JOB, JOB_TARGETS.check_only()),

@@ -69,8 +69,9 @@ def handle_submit_job(request: Request, reply: Reply, package: JobPackage) -> No
     meta["submitter_name"] = session.user_name
     meta["submitter_org"] = session.org if session.org is not None else ""
     meta["submitter_role"] = session.role if session.role is not None else ""
+    meta.pop("job_folder_name", None)  # FLARE 2.4+ set it after the submitter (the key order list_jobs -d shows)
     meta["job_folder_name"] = package.folder_name
-    storage_format(request, meta)
+    storage_format(request, meta)  # 2.5+: data_storage_format 2
     record = request.state.jobs.create(meta, package.content)
     reply.string(msg.SUBMITTED_JOB.format(job_id=record.job_id))
     reply.success("", {MetaKey.STATUS: MetaStatus.OK, MetaKey.INFO: "", MetaKey.JOB_ID: record.job_id})

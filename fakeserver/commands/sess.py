@@ -12,9 +12,12 @@ from ..pipeline.reply import Reply
 from ..pipeline.request import Request
 from ..protocol import messages as msg
 from ..protocol.refusals import Refusal
+from ..protocol.versions import FlareVersion
 
 #: The POC server's only account (FLARE stores a pbkdf2 hash of the same password).
 POC_USERS = {"admin": "admin"}
+#: The role of a ``_login`` session on 2.4+ servers (2.3.12: ``super``).
+POC_ROLE_24 = "project_admin"
 
 
 def _login_reject(request: Request) -> Refusal:
@@ -22,12 +25,14 @@ def _login_reject(request: Request) -> Refusal:
 
 
 def handle_login(request: Request, reply: Reply, user: str, password: str) -> None:
-    """``_login <user> <password>``: POC mode only; the session gets org ``global`` and role ``super``."""
+    """``_login <user> <password>``: POC mode only; the session gets org ``global`` and role ``super``
+    (2.4+: ``project_admin``)."""
     users = {} if request.state.config.secure else POC_USERS
     expected = users.get(user)
     if expected is None or not hmac.compare_digest(expected.encode(), password.encode()):
         raise _login_reject(request)
-    session = request.state.sessions.create(user, "global", "super")
+    role = POC_ROLE_24 if request.version >= FlareVersion.V2_4 else "super"
+    session = request.state.sessions.create(user, "global", role)
     reply.string(msg.LOGIN_OK)
     reply.token(session.token)
 

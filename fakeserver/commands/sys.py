@@ -133,6 +133,8 @@ def handle_shell_command(request: Request, reply: Reply, target: str, words: lis
         raise Refusal(msg.SHELL_INVALID_CLIENT.format(name=target))
     (answer,) = ask_sites(request, [site], require_authz=True)
     if answer.no_reply:
+        if request.version >= FlareVersion.V2_4:  # 2.4+: internal_error, info "client timeout"
+            raise Refusal(msg.SHELL_NO_REPLY, msg24.INTERNAL_ERROR, msg24.SHELL_CLIENT_TIMEOUT)
         raise Refusal(msg.SHELL_NO_REPLY)
     if answer.denied is not None:
         reply.string(answer.denied)

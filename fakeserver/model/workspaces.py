@@ -49,6 +49,16 @@ CLIENT_STARTUP_FILES = (
     "client.crt", "client.key", "client.pfx", "rootCA.pem", "signature.json", "start.sh", "stop_fl.sh", "sub_start.sh",
 )  # fmt: skip
 _EXECUTABLE = 0o755
+#: The ``local/`` log configuration file of 2.3-2.5 workspaces; 2.6 provisions :func:`log_config_26` instead.
+LOG_CONFIG_23 = "log.config.default"
+LOG_CONFIG_26 = "log_config.json.default"
+
+
+def log_config_26() -> tuple[str, str]:
+    """2.6's ``local/log_config.json.default``: FLARE 2.6.3's provisioned default (a ``dictConfig`` JSON)."""
+    return LOG_CONFIG_26, (Path(__file__).parent / "log_config_26.json").read_text(encoding="utf-8")
+
+
 _LOG_CONFIG = """[loggers]
 keys=root
 
@@ -213,9 +223,11 @@ def startup_script(file_name: str, participant: str, org: str) -> Optional[str]:
 class Workspaces:
     """``<root>/server`` and ``<root>/<site>`` folders shaped like FLARE workspaces."""
 
-    def __init__(self, root: Path, project: Project) -> None:
+    def __init__(self, root: Path, project: Project, *, log_config: Optional[tuple[str, str]] = None) -> None:
         self.root = Path(root)
         self._project = project
+        #: ``local/``'s default log configuration: (file name, text); 2.3's ``log.config.default`` unless given.
+        self._log_config = log_config or (LOG_CONFIG_23, _LOG_CONFIG)
         self._spare_lock = threading.Lock()
         self._spare: Optional[_Spare] = None
         self.reset()
@@ -330,7 +342,7 @@ class Workspaces:
             (startup / file_name).write_text(_stand_in(file_name) if script is None else script)
             if file_name.endswith(".sh"):
                 (startup / file_name).chmod(_EXECUTABLE)
-        self._lay_out_local(folder / "local", name)
+        self._lay_out_local(folder / "local", name, self._log_config)
         kind = "server" if name == SERVER_TARGET else "client"
         (folder / "readme.txt").write_text(_SERVER_README if kind == "server" else _CLIENT_README)
         pid = participant_pid(name)
@@ -342,10 +354,11 @@ class Workspaces:
         (folder / LOG_FILE).write_text("")
 
     @staticmethod
-    def _lay_out_local(local: Path, name: str) -> None:
+    def _lay_out_local(local: Path, name: str, log_config: tuple[str, str]) -> None:
         local.mkdir()
         (local / "authorization.json.default").write_text(_json_text(DEFAULT_POLICY))
-        (local / "log.config.default").write_text(_LOG_CONFIG)
+        log_name, log_text = log_config
+        (local / log_name).write_text(log_text)
         (local / "privacy.json.sample").write_text(_json_text(_PRIVACY_SAMPLE))
         resources = _SERVER_RESOURCES if name == SERVER_TARGET else _CLIENT_RESOURCES
         (local / "resources.json.default").write_text(_json_text(resources))

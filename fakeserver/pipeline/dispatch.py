@@ -12,6 +12,7 @@ from typing import Any, Optional
 from flare_api.wire import (
     Document,
     ItemType,
+    MetaStatus,
     ProtocolViolation,
     collector_paused,
     join_request_text,
@@ -22,6 +23,7 @@ from flare_api.wire import (
 from ..model.state import AUDIT_NO_USER, ServerState
 from ..protocol import messages as msg
 from ..protocol.refusals import FlareCrash, Refusal
+from ..protocol.versions import FlareVersion
 from .arguments import parse_params
 from .authorization import authorize
 from .registry import CommandRegistry
@@ -54,15 +56,21 @@ class Dispatcher:
         try:
             request_doc = parse_document(join_request_text(text))
         except ProtocolViolation:
-            return reply.error(msg.PROTOCOL_VIOLATION)
+            return self._protocol_violation(reply)
         command = request_doc.first(ItemType.COMMAND)
         if command is None:
-            return reply.error(msg.PROTOCOL_VIOLATION)
+            return self._protocol_violation(reply)
         token_item = request_doc.first(ItemType.TOKEN)
         token = token_item.data if token_item is not None else None
         line = command.data if isinstance(command.data, str) else command.text
         self._dispatch(line, token, peer, reply, body, props=request_doc.meta.get(CMD_PROPS))
         return reply
+
+    def _protocol_violation(self, reply: Reply) -> Reply:
+        """2.3.12 answers a request it cannot read with status ``error``; 2.4+ with ``internal_error``."""
+        if self.registry.version >= FlareVersion.V2_4:
+            return reply.error_with_status(msg.PROTOCOL_VIOLATION, MetaStatus.INTERNAL_ERROR)
+        return reply.error(msg.PROTOCOL_VIOLATION)
 
     def _dispatch(
         self,

@@ -97,7 +97,8 @@ class Reply:
     def refuse(self, refusal: Refusal) -> Reply:
         """Render a :class:`Refusal`: its error (or plain string) item, then its extra strings."""
         if refusal.as_string:
-            self.string(refusal.text)
+            meta = {MetaKey.STATUS: refusal.status, MetaKey.INFO: refusal.info} if refusal.string_meta else None
+            self.string(refusal.text, meta)
         else:
             self.error_with_status(refusal.text, refusal.status, refusal.info)
         for text in refusal.extra:

@@ -72,3 +72,37 @@ JOB_LOG_SITE_REPLY = "successfully configured {site} job {job_id} log"
 INVALID_REPLY = "invalid_reply"
 ENV_TABLE = "clients"
 INTERNAL_ERROR = "internal_error"
+
+# ---- cellnet (list_pools, show_pool, show_config_vars): what 2.4+ processes have, per the captures
+#: 2.4+ add the streaming pools to 2.3's.
+STREAM_POOLS: dict[str, tuple[str, str]] = {
+    "sent_stream_counters": ("counter", "Counters of sent streams"),
+    "received_stream_counters": ("counter", "Counters of received streams"),
+    "sent_stream_sizes": ("hist", "Sizes of streams sent (MBs)"),
+    "received_stream_sizes": ("hist", "Sizes of streams received (MBs)"),
+}
+#: show_config_vars of a 2.4 server process (the gRPC driver is no longer the aio one).
+CONFIG_VARS_24: dict[str, object] = {
+    "max_message_size": 2144337904,
+    "backbone_conn_gen": 2,
+    "internal_conn_scheme": "tcp",
+    "allow_adhoc_conns": False,
+    "adhoc_conn_scheme": "tcp",
+    "use_aio_grpc": False,
+    "heartbeat_interval": 60,
+    "streaming_chunk_size": 1048576,
+    "streaming_window_size": 16777216,
+    "streaming_ack_interval": 4194304,
+}
+#: 2.5 adds these lookups, 2.6 these too.
+CONFIG_VARS_25: dict[str, object] = {
+    "max_reg_duration": 60.0,
+    "streaming_max_out_seq_chunks": 16,
+    "streaming_read_timeout": 300,
+}
+CONFIG_VARS_26: dict[str, object] = {"max_concurrent_streaming_sessions": 20, "streaming_ack_wait": 300}
+#: show_comm_config: 2.6 adds this to ``internal_resources``.
+INTERNAL_CONNECTION_SECURITY: dict[str, object] = {"connection_security": "clear"}
+SHELL_CLIENT_TIMEOUT = "client timeout"
+#: start_app (2.4, 2.5) of a job without a run process (2.3.12: ``Job: <id> is not running.``).
+START_APP_NOT_RUNNING = "Job {job_id} is not running."

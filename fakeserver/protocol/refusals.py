@@ -12,7 +12,8 @@ class Refusal(Exception):
 
     Rendered as an ``error`` item with meta ``{"status": status, "info": info}`` (``info`` defaults to the
     text), followed by ``extra`` string items; with ``as_string`` FLARE sends the text as a plain string
-    item and no meta (e.g. cellnet's usage line). Items already in the reply stay before it.
+    item and no meta (e.g. cellnet's usage line), or with ``string_meta`` that meta too (2.4+ ``Cannot find
+    job``). Items already in the reply stay before it.
     """
 
     def __init__(
@@ -23,6 +24,7 @@ class Refusal(Exception):
         *,
         extra: tuple[str, ...] = (),
         as_string: bool = False,
+        string_meta: bool = False,
     ) -> None:
         super().__init__(text)
         self.text = text
@@ -30,6 +32,7 @@ class Refusal(Exception):
         self.info = text if info is None else info
         self.extra = extra
         self.as_string = as_string
+        self.string_meta = string_meta
 
 
 class FlareCrash(Exception):

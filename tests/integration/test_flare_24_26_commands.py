@@ -7,9 +7,10 @@ One server per version for the module; each test leaves no job running.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 import pytest
 
@@ -28,7 +29,9 @@ from flare_api import (
     VirtualClock,
     new_secure_session,
 )
-from tests.helpers import ADMIN
+from flare_api.transport import Transport
+from flare_api.wire import Document
+from tests.helpers import ADMIN, transport
 
 pytestmark = pytest.mark.fake_flare_only
 
@@ -204,6 +207,7 @@ def test_configure_logs(server: FakeFlareServer, session: Session, running: str,
         ("list_job_components", "2.6", lambda s: s.list_job_components(MISSING)),
         ("configure_site_log", "2.6", lambda s: s.configure_site_log("concise")),
         ("configure_job_log", "2.6", lambda s: s.configure_job_log(MISSING, "concise")),
+        ("download_job_components", "2.6", lambda s: s.download_job_components(MISSING)),
     ],
 )
 def test_a_method_the_servers_version_lacks_names_both_versions(
@@ -257,12 +261,15 @@ def test_job_meta_storage_format_from_25(server: FakeFlareServer, session: Sessi
     _since(server, "2.4")
     clone = session.clone_job(finished)
     server.jobs.run_to_completion(clone)
-    meta = session.get_job_meta(clone)
-    if server.flare_version.key >= (2, 5):
-        assert meta["data_storage_format"] == 2
-        assert list(meta).index("data_storage_format") == list(meta).index("duration") + 1
-    else:
-        assert "data_storage_format" not in meta
+    for meta in (session.get_job_meta(finished), session.get_job_meta(clone)):
+        keys = list(meta)
+        if server.flare_version.key >= (2, 5):
+            assert meta["data_storage_format"] == 2
+            assert keys.index("data_storage_format") == keys.index("duration") + 1
+        else:
+            assert "data_storage_format" not in meta
+    submitted = list(session.get_job_meta(finished))
+    assert submitted.index("job_folder_name") == submitted.index("submitter_role") + 1  # 2.4+: after the submitter
 
 
 def test_26_lists_clients_with_their_cell_names(server: FakeFlareServer, session: Session) -> None:
@@ -295,10 +302,10 @@ def test_dead_usage_from_25(server: FakeFlareServer, session: Session) -> None:
 
 def test_restart_of_clients_reports_each_in_meta(server: FakeFlareServer, session: Session) -> None:
     _since(server, "2.4")
-    result = session.restart("client", ["site-1"])
-    assert result["client_status"] == {"site-1": "Restart the client..."}
+    result = session.restart("client", ["site-1", "site-2"])
+    assert result["client_status"] == {"site-1": "Restart the client...", "site-2": "Restart the client..."}
     assert result["status"] == "ok"
-    server.sites.connect("site-1")
+    server.sites.connect("site-1", "site-2")  # back, in the order the other tests expect
 
 
 def test_the_23_server_keeps_its_own_answers(server: FakeFlareServer, session: Session, finished: str) -> None:
@@ -312,3 +319,132 @@ def test_the_23_server_keeps_its_own_answers(server: FakeFlareServer, session: S
 
 def test_paths_are_inside_the_workspace(server: FakeFlareServer) -> None:
     assert Path(server.sites.workspace("site-1")).is_dir()
+
+
+CAPTURES = Path(__file__).resolve().parents[2] / "scripts" / "real_flare_socket" / "captures"
+
+
+@pytest.mark.parametrize(
+    "line", ["show_config_vars server", "list_pools server", "show_comm_config server", "ls server local"]
+)
+def test_version_data_is_the_real_servers(server: FakeFlareServer, session: Session, line: str) -> None:
+    """What is version data, not machine facts: the cellnet pools and looked-up config variables, the
+    communication config, the files of the workspace's ``local/`` (2.6: ``log_config.json.default``)."""
+    _since(server, "2.4")
+    wheel = {"2.4": "2.4.2", "2.5": "2.5.2", "2.6": "2.6.3"}[server.flare_version.value]
+    real = json.loads((CAPTURES / f"real-{wheel}.json").read_text())[f"{ADMIN}: {line}"]
+    assert session.do_command(line)["data"] == real["data"]
+
+
+@pytest.mark.parametrize(("version", "role"), [("2.3", "super"), ("2.4", "project_admin"), ("2.6", "project_admin")])
+def test_poc_login_role_per_version(version: str, role: str, tmp_path: Path) -> None:
+    """``_login admin admin`` (POC): 2.3.12 gives role ``super``, 2.4+ ``project_admin`` (who may check status)."""
+    from flare_api import new_insecure_session
+
+    with FakeFlareServer(workspace=tmp_path, secure=False, flare_version=version) as fake:
+        with new_insecure_session(fake.startup_kit(), timeout=5.0) as poc:
+            admin_check = poc.do_command("admin_check_status server", raise_errors=False)
+        (only,) = fake.sessions.all()
+        assert (only.user_name, only.org, only.role) == ("admin", "global", role)
+        assert (admin_check["meta"]["status"] == "ok") is (role == "project_admin")
+
+
+@pytest.mark.parametrize(
+    ("version", "status"), [("2.3", "error"), ("2.4", "internal_error"), ("2.6", "internal_error")]
+)
+def test_unreadable_request_and_silent_site_statuses(version: str, status: str, tmp_path: Path) -> None:
+    """``protocol violation`` and a shell command's silent site: ``error`` on 2.3.12, ``internal_error`` on 2.4+."""
+    from tests.integration.test_dispatch import _send_raw
+
+    with FakeFlareServer(workspace=tmp_path, flare_version=version) as fake:
+        (doc,) = _send_raw(fake, b"not json\x03\x04")
+        assert json.loads(doc)["meta"] == {"status": status, "info": "protocol violation"}
+        fake.sites.silence("site-1")
+        with new_secure_session(ADMIN, fake.startup_kit(ADMIN), timeout=10.0) as admin:
+            reply = admin.do_command("ls site-1", raise_errors=False)
+        info = "client timeout" if status == "internal_error" else "no reply from client - timed out"
+        assert reply["meta"] == {"status": status, "info": info}
+
+
+class _MetaSpy(Transport):
+    """The TLS transport, recording each request's line and meta."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.sent: list[tuple[str, Optional[dict[str, Any]]]] = []
+
+    def request(self, line: str, token: Optional[str] = None, **kwargs: Any) -> Optional[Document]:
+        self.sent.append((line, kwargs.get("meta")))
+        return super().request(line, token, **kwargs)
+
+
+def test_session_timeout_travels_in_the_request_meta_from_24(server: FakeFlareServer) -> None:
+    """FLARE 2.4+'s ``set_timeout`` is this session's: later requests carry ``cmd_timeout``; 2.3 sends the command."""
+    base = transport(server)
+    spy = _MetaSpy(base.host, base.port, base.ssl_context, timeout=10.0)
+    session = Session(ADMIN, server.startup_kit(ADMIN), transport=spy)
+    session.try_connect(10.0)
+    try:
+        session.set_timeout(2.5)
+        session.get_system_info()
+        session.unset_timeout()
+        session.get_system_info()
+    finally:
+        session.close()
+    lines = [line for line, _ in spy.sent]
+    if server.flare_version.value == "2.3":
+        assert "set_timeout 2.5" in lines and "set_timeout 10.0" in lines
+        assert all(meta is None for _, meta in spy.sent)
+    else:
+        assert lines[-2:] == ["check_status server", "check_status server"]
+        assert [meta for _, meta in spy.sent[-2:]] == [{"cmd_timeout": 2.5}, None]
+
+
+def test_start_app_of_a_finished_job(server: FakeFlareServer, session: Session, finished: str) -> None:
+    """``start_app`` (2.3-2.5; 2.6 removed it): 2.4 dropped the colon of 2.3.12's text."""
+    reply = session.do_command(f"start_app {finished} client", raise_errors=False)
+    if server.flare_version.value == "2.6":
+        assert reply["data"] == [{"type": "error", "data": 'Unknown command "start_app"'}]
+        return
+    colon = ":" if server.flare_version.value == "2.3" else ""
+    assert reply["data"] == [{"type": "error", "data": f"Job{colon} {finished} is not running."}]
+
+
+@pytest.mark.parametrize(
+    ("version", "done", "bye"),
+    [
+        ("2.3", "FL app has been shutdown.", "Bye bye"),
+        ("2.4", "FL app has been shutdown.", "Goodbye!"),
+        ("2.6", "Flare Server has been shutdown.", "Goodbye!"),
+    ],
+)
+def test_shutdown_server_texts(version: str, done: str, bye: str, tmp_path: Path) -> None:
+    with FakeFlareServer(workspace=tmp_path, flare_version=version, connect_sites=False) as fake:  # noqa: SIM117
+        with new_secure_session(ADMIN, fake.startup_kit(ADMIN), timeout=10.0) as admin:
+            reply = admin.do_command("shutdown server", raise_errors=False)
+    assert reply["data"] == [
+        {"type": "string", "data": done},
+        {"type": "shutdown", "data": bye},
+        {"type": "success", "data": ""},
+    ]
+
+
+def test_stats_of_a_starting_job(server: FakeFlareServer, session: Session) -> None:
+    """A job whose server app is starting (DISPATCHED): 2.4+ send ``Cannot find job`` as a string with meta
+    ``invalid_job_id`` (so FLARE 2.4's client raises ``JobNotFound``); 2.3.12 the string alone."""
+    server.jobs.script_next(HANGS)
+    job_id = session.submit_job(str(example_job()))
+    server.jobs.advance_to(job_id, "DISPATCHED")
+    try:
+        reply = session.do_command(f"show_stats {job_id} server", raise_errors=False)
+        assert reply["data"][0]["data"].startswith(f"Cannot find job: {job_id}.")
+        if server.flare_version.value == "2.3":
+            assert reply["meta"] == {}
+        else:
+            assert reply["meta"] == {"status": "invalid_job_id", "info": job_id}
+            with pytest.raises(JobNotFound, match=f"no such job: {job_id}"):
+                session.show_stats(job_id, "server")
+    finally:
+        session.abort_job(job_id)
+        assert isinstance(server.clock, VirtualClock)
+        server.clock.advance(10)
