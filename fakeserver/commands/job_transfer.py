@@ -27,6 +27,7 @@ from ..pipeline.request import Request
 from ..protocol import messages as msg
 from ..protocol.refusals import FlareCrash, Refusal
 from ..protocol.versions import FlareVersion
+from .cellnet import pools
 from .job_mgmt import storage_format
 
 SCOPE = "job_mgmt"
@@ -99,7 +100,7 @@ def handle_download_job(request: Request, reply: Reply, job_id: str) -> None:
     if record is None:
         raise _internal_error()
     version = request.version
-    files = job_download_files(record, lambda workspace: run_files(version, workspace, msg.POOLS))
+    files = job_download_files(record, lambda workspace: run_files(version, workspace, pools(version)))
     transfer = request.state.transfers.open(job_id, files)
     reply.string(msg.PULL_OK, _pull_meta(transfer.tx_id, job_id, list(transfer.files)))
 
