@@ -15,6 +15,7 @@ from flare_api.wire import MetaKey, MetaStatus
 from flare_api.wire.transfer import TransferKey, pull_reply_parts
 
 from ..model.jobs import JobRecord
+from ..model.run_files_24 import run_files
 from ..model.transfers import job_download_files
 from ..model.uploads import JobDefinitionError, JobPackage, SubmitCrash
 from ..model.uploads24 import accept_upload
@@ -26,6 +27,7 @@ from ..pipeline.request import Request
 from ..protocol import messages as msg
 from ..protocol.refusals import FlareCrash, Refusal
 from ..protocol.versions import FlareVersion
+from .cellnet import pools
 from .job_mgmt import storage_format
 
 SCOPE = "job_mgmt"
@@ -97,7 +99,9 @@ def handle_download_job(request: Request, reply: Reply, job_id: str) -> None:
     record = request.state.jobs.get(job_id)
     if record is None:
         raise _internal_error()
-    transfer = request.state.transfers.open(job_id, job_download_files(record))
+    version = request.version
+    files = job_download_files(record, lambda workspace: run_files(version, workspace, pools(version)))
+    transfer = request.state.transfers.open(job_id, files)
     reply.string(msg.PULL_OK, _pull_meta(transfer.tx_id, job_id, list(transfer.files)))
 
 

@@ -86,15 +86,17 @@ def workspace_zip(files: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
-def job_download_files(record: JobRecord) -> dict[str, FileData]:
+def job_download_files(
+    record: JobRecord, run_files: Callable[[dict[str, bytes]], dict[str, bytes]] = dict
+) -> dict[str, FileData]:
     """What FLARE 2.4+'s ``download_job`` puts in the tx folder: the stored job zip as submitted, the job's meta,
-    and the run workspace zipped (only if the job ran). None is empty, so every one is deliverable to 2.5+ clients,
-    which refuse a zero-byte pull."""
+    and the run workspace zipped (only if the job ran; ``run_files`` adds the series' files when it is pulled).
+    None is empty, so every one is deliverable to 2.5+ clients, which refuse a zero-byte pull."""
     files: dict[str, FileData] = {
         JOB_FILES[0]: record.content,
         JOB_FILES[1]: json.dumps(record.meta).encode("utf-8"),
     }
     workspace = record.workspace
     if workspace:
-        files[JOB_FILES[2]] = lambda: workspace_zip(workspace)
+        files[JOB_FILES[2]] = lambda: workspace_zip(run_files(workspace))
     return files

@@ -12,7 +12,8 @@ Usage (the real deployment running, jobs from scripts/real_flare/make_jobs.py):
     python scripts/real_flare_socket/compare.py --prod $RF_PROD --jobs $RF_ROOT/jobs --out $RF_ROOT/compare \
         --flare-version $RF_FLARE_VERSION
 
-Writes <out>/real.json, <out>/fake.json and <out>/diff.txt; ``--real-json`` reuses a capture, ``--real-only``
+Writes <out>/real.json, <out>/fake.json, <out>/classes.json (identical / moment-dependent / different per check)
+and <out>/diff.txt; ``--real-json`` reuses a capture, ``--real-only``
 skips the fake. Exit status 0 whether or not replies differ (differences are findings, not errors).
 """
 
@@ -21,10 +22,12 @@ from __future__ import annotations
 import argparse
 import difflib
 import json
+import os
 import shutil
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any, Callable
 
@@ -38,6 +41,7 @@ from compare import (  # the 2.3 script: its lines and normalizer
     render,
     wait_status,
 )
+from differential import coarse  # the 2.3 broad differential's moment-blind form
 
 ADMIN = "admin@nvidia.com"
 
@@ -74,6 +78,18 @@ EXTRA_LINES: list[tuple[str, str]] = [
     ("member@nvidia.com", "admin_check_status server"),
     ("member@nvidia.com", "download_job {FIN}"),
 ]
+
+
+CLASSES = ("identical", "moment-dependent", "different")
+
+
+def classify(key: str, real: Any, fake: Any) -> str:
+    """identical; moment-dependent (equal in the 2.3 differential's moment-blind form: digits, log lines, run
+    states and ``ls`` order collapsed); or different."""
+    if render(real) == render(fake):
+        return "identical"
+    line = key.split(": ")[-1]
+    return "moment-dependent" if coarse(real, line) == coarse(fake, line) else "different"
 
 
 def _outcome(fn: Callable[[], Any]) -> Any:
@@ -231,13 +247,20 @@ def run_real(flare_api: Any, prod: Path, jobs: Path) -> dict[str, Any]:
             s.close()
 
 
-def run_fake(flare_api: Any, jobs: Path, flare_version: str) -> dict[str, Any]:
+def run_fake(flare_api: Any, jobs: Path, flare_version: str, fl_port: int, admin_port: int) -> dict[str, Any]:
+    """The fake of ``flare_version`` with the real deployment's project name and ports (project.yml, env.sh)."""
+    import dataclasses
+
     from fakeserver import FakeFlareServer, JobScript
+    from fakeserver.model.project import DEFAULT_PROJECT
     from flare_api import VirtualClock
 
     clock = VirtualClock()
     workspace = Path(tempfile.mkdtemp(prefix="compare-fake-"))
-    server = FakeFlareServer(workspace=workspace, clock=clock, intercept=False, flare_version=flare_version)
+    project = dataclasses.replace(DEFAULT_PROJECT, name="realflare", fl_port=fl_port, admin_port=admin_port)
+    server = FakeFlareServer(
+        workspace=workspace, clock=clock, intercept=False, flare_version=flare_version, project=project
+    )
     with server:
         server.jobs.script(JobScript.completes(after=15, rounds=3), name="hello-numpy")
         server.jobs.script(JobScript.hangs(rounds=50), name="slow-numpy")
@@ -272,6 +295,8 @@ def main() -> int:
     parser.add_argument("--jobs", default="/tmp/realflare26/jobs")
     parser.add_argument("--out", default="/tmp/realflare26/compare")
     parser.add_argument("--flare-version", default="2.6", help="the fake's flare_version")
+    parser.add_argument("--fl-port", type=int, default=int(os.environ.get("RF_FL_PORT", "8202")))
+    parser.add_argument("--admin-port", type=int, default=int(os.environ.get("RF_ADMIN_PORT", "8203")))
     parser.add_argument("--real-json", help="reuse a captured real.json instead of asking the real server")
     parser.add_argument("--real-only", action="store_true", help="capture the real server only")
     args = parser.parse_args()
@@ -286,19 +311,25 @@ def main() -> int:
         (out / "real.json").write_text(json.dumps(real, indent=1, sort_keys=True))
     if args.real_only:
         return 0
-    fake = run_fake(flare_api, Path(args.jobs), args.flare_version)
+    fake = run_fake(flare_api, Path(args.jobs), args.flare_version, args.fl_port, args.admin_port)
     (out / "fake.json").write_text(json.dumps(fake, indent=1, sort_keys=True))
     lines_out: list[str] = []
-    same = 0
+    classes = {key: classify(key, real[key], fake.get(key)) for key in real}
     for key in real:
-        a, b = render(real[key]), render(fake.get(key))
-        if a == b:
-            same += 1
+        if classes[key] == "identical":
             continue
-        lines_out.append(f"=== {key}")
-        lines_out += list(difflib.unified_diff(a, b, "real", "fake", n=2, lineterm=""))
+        lines_out.append(f"=== [{classes[key]}] {key}")
+        lines_out += list(
+            difflib.unified_diff(render(real[key]), render(fake.get(key)), "real", "fake", n=2, lineterm="")
+        )
         lines_out.append("")
-    lines_out.append(f"{same} of {len(real)} checks identical after normalization; {len(real) - same} differ")
+    counts = Counter(classes.values())
+    total = len(real)
+    lines_out.append(
+        f"{counts['identical']} of {total} checks identical after normalization; "
+        + "; ".join(f"{counts[c]} {c} ({100 * counts[c] / total:.1f}%)" for c in CLASSES)
+    )
+    (out / "classes.json").write_text(json.dumps(classes, indent=1, sort_keys=True))
     text = "\n".join(lines_out)
     (out / "diff.txt").write_text(text + "\n")
     print(text)
