@@ -21,11 +21,13 @@ from fakeserver.model.jobs import (
     JobStoreError,
     _as_int,
     _is_count,
+    _SchedulerCrash,
     duration_string,
     schedule_count,
     time_string,
 )
 from fakeserver.model.loadable import LoadFailure
+from fakeserver.model.resources import GPUResources, ResourcePool
 
 ALL = {"deploy_map": {"app": ["@ALL"]}}
 
@@ -443,3 +445,33 @@ def test_step_of_a_finished_job_names_it() -> None:
     store.run_to_completion(record.job_id)
     with pytest.raises(JobStoreError, match=rf"^job {record.job_id} is already FINISHED:COMPLETED$"):
         store.step(record.job_id)
+
+
+def test_script_next_scripts_the_next_submission_only_by_default() -> None:
+    store, _clock, _ = _store()
+    store.script_next(JobScript.hangs())
+    first, second = _job(store, "a"), _job(store, "b")
+    assert first.script.running.forever
+    assert not second.script.running.forever
+
+
+# ------------------------------------------------------------------ FLARE's scheduler crash
+
+
+def test_a_resource_spec_without_a_site_that_passed_crashes_the_attempt_like_flare() -> None:
+    """FLARE 2.3.12's ``cancel_client_resources`` raises ``KeyError: '<site>'`` for a site that passed the
+    check but is missing from ``resource_spec``: the attempt leaves no history and is tried again next tick."""
+    store, clock, _ = _store(["site-1", "site-2"])
+    store.resources = ResourcePool({"site-1": GPUResources(), "site-2": GPUResources()})
+    results: list[Optional[str]] = []
+    store.on_schedule.append(lambda record, result, when: results.append(result))
+    record = _job(store, "r", min_clients=2, resource_spec={"site-1": {"num_of_gpus": 1}})
+    clock.now = 1_001.0
+    store.sync()
+    assert results == [None]
+    assert store.crash_site == "site-2"
+    assert record.status is RunStatus.SUBMITTED
+    assert "schedule_history" not in record.meta
+    assert record.next_attempt == 1_002.0
+    crash = _SchedulerCrash("site-2")
+    assert crash.args == ("site-2",) and crash.site == "site-2"
