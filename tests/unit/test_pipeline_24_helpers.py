@@ -1,15 +1,25 @@
-"""Two FLARE 2.4+ helpers of the fake's pipeline no selected test reached (mutation testing, docs/testing.md):
-``is_uuid4`` (FLARE 2.4+'s ``is_valid_job_id``: a UUID4 as ``str(uuid4())`` writes it, not any text ``UUID()``
-would coerce) and ``Reply.update_meta`` (extra meta keys beside ``status``)."""
+"""Pieces of the fake's pipeline no selected test pinned down (mutation testing, docs/testing.md): ``is_uuid4``
+(FLARE 2.4+'s ``is_valid_job_id``: a UUID4 as ``str(uuid4())`` writes it, not any text ``UUID()`` would
+coerce), ``Reply.update_meta`` (extra meta keys beside ``status``), the target refusal's status by series, and
+``Dispatcher.handle_text`` handing the TLS peer on."""
 
 from __future__ import annotations
 
 import uuid
+from types import SimpleNamespace
+from typing import Optional, cast
 
 import pytest
 
-from fakeserver.pipeline.arguments import is_uuid4
+from fakeserver import FakeFlareServer
+from fakeserver.pipeline.arguments import is_uuid4, target_refusal_status
+from fakeserver.pipeline.registry import CommandSpec
 from fakeserver.pipeline.reply import Reply
+from fakeserver.pipeline.request import PeerIdentity, Request
+from flare_api.versions import FlareVersion
+from flare_api.wire import Document
+
+from .test_command_pipeline import Harness
 
 UUID4 = str(uuid.UUID(int=0x1234_5678_9ABC_4DEF_8123_4567_89AB_CDEF))
 
@@ -38,3 +48,29 @@ def test_update_meta_adds_keys_beside_the_status() -> None:
     assert reply.update_meta({"client_status": {"site-1": "ok"}}) is reply
     assert reply.meta == {"status": "ok", "client_status": {"site-1": "ok"}}
     assert reply.document().meta == {"status": "ok", "client_status": {"site-1": "ok"}}
+
+
+@pytest.mark.parametrize(
+    ("version", "status"),
+    [(FlareVersion.V2_3, "syntax_error"), (FlareVersion.V2_4, "invalid_target"), (FlareVersion.V2_6, "invalid_target")],
+)
+def test_a_target_refusal_says_invalid_target_from_24_on(version: FlareVersion, status: str) -> None:
+    request = cast(Request, SimpleNamespace(version=version))
+    assert target_refusal_status(request, "syntax_error") == status
+
+
+@pytest.mark.fake_flare_only
+def test_handle_text_passes_the_tls_peer_to_the_command(flare: FakeFlareServer) -> None:
+    harness = Harness(flare)
+    seen: list[Optional[PeerIdentity]] = []
+
+    def handle(request: Request, reply: Reply) -> None:
+        seen.append(request.peer)
+        reply.string("ran")
+
+    harness.registry.register(CommandSpec("t", "who", "d", "u", handle))
+    token = harness.token("lead@nvidia.com", "nvidia", "lead")
+    peer = PeerIdentity("lead@nvidia.com", "nvidia", "lead")
+    reply = harness.dispatcher.handle_text(Document.request("who", token).to_json(), peer)
+    assert [item.text for item in reply.items] == ["ran"]
+    assert seen == [peer]
