@@ -29,6 +29,8 @@ from fakeserver.model.jobs import (
 from fakeserver.model.loadable import LoadFailure
 from fakeserver.model.resources import GPUResources, ResourcePool
 
+from .test_jobs_mutants import _store_with_scripted_times
+
 ALL = {"deploy_map": {"app": ["@ALL"]}}
 
 
@@ -475,3 +477,34 @@ def test_a_resource_spec_without_a_site_that_passed_crashes_the_attempt_like_fla
     assert record.next_attempt == 1_002.0
     crash = _SchedulerCrash("site-2")
     assert crash.args == ("site-2",) and crash.site == "site-2"
+
+
+# ------------------------------------------------------------------ the timeline's stamps
+
+
+def test_touching_a_job_whose_event_time_did_not_change_keeps_its_one_entry() -> None:
+    store, _clock, _ = _store()
+    record = _job(store, "r")
+    assert len(store._timeline) == 1
+    for _ in range(5):
+        store._touch(record)
+    assert len(store._timeline) == 1
+    assert record.queued == (1_001.0, record.stamp)
+
+
+def test_a_quarantined_job_fires_none_of_its_older_entries() -> None:
+    store, times, fired = _store_with_scripted_times()
+    record = store.create({"name": "r"}, b"")
+    times[record.job_id] = 1_100.0
+    store._touch(record)
+    times[record.job_id] = 1_150.0
+    store._touch(record)  # the 1,100 entry is stale now
+
+    def explode(job: JobRecord) -> Optional[float]:
+        raise RuntimeError("boom")
+
+    store._event_time = explode  # type: ignore[method-assign,assignment]
+    store._touch(record)
+    assert record.fault == "RuntimeError: boom"
+    store.sync(2_000.0)
+    assert fired == []
