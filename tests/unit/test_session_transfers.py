@@ -18,6 +18,7 @@ from flare_api.errors import (
     InternalError,
     JobNotFound,
     NoConnection,
+    NoReply,
     ProtocolError,
     SessionClosed,
 )
@@ -183,3 +184,15 @@ def test_a_transport_without_push_and_pull_cannot_transfer(kit: Path, transport_
             f"protocol error: the transport {transport_class.__name__} cannot carry FLARE 2.5 file transfers "
             "(it has no push/pull)"
         )
+
+
+def test_transfer_replies_are_mapped_with_the_servers_series(kit: Path) -> None:
+    """``no_reply`` is FLARE 2.5's ``NoReply``; 2.3.12's mapping would not know it."""
+    no_reply = Document([Item.error("site-1 did not reply")], meta={"status": "no_reply", "info": "site-1"})
+    s = _session(kit, Transfers([no_reply, no_reply]))
+    s.try_connect(1.0)
+    with pytest.raises(NoReply) as info:
+        s._do_push("submit_job x", b"zip", label="submit_job")
+    assert str(info.value) == "site-1"
+    with pytest.raises(NoReply):
+        s._do_pull("download_job_file j1 a.txt", TransferFraming.BINARY_EXCHANGE, label="download")

@@ -307,3 +307,26 @@ def test_transfers_default_to_the_transports_timeout(monkeypatch: pytest.MonkeyP
     assert transport.push("s", "t", b"zip") is not None
     assert transport.push("s", "t", b"zip", timeout=2.0) is not None
     assert deadlines == [7.0, 3.0, 7.0, 2.0]
+
+
+def test_a_push_reply_is_bounded_and_checked_like_any_reply(peers: list[_Peer]) -> None:
+    size = len(b"".join(bytes(p) for p in binary_exchange_parts(Document.request("s", "t").to_json(), b"zip")))
+
+    def answering(data: bytes) -> Handler:
+        def handler(conn: socket.socket) -> None:
+            received = b""
+            while len(received) < size:
+                received += conn.recv(65536)
+            conn.sendall(data)
+
+        return handler
+
+    peer = _peer(peers, [answering(b"x" * 2048 + b"\x04"), answering(b"not json\x04")])
+    transport = Transport("127.0.0.1", peer.port, None, max_reply_bytes=1024)
+    with pytest.raises(InvalidReply) as info:
+        transport.push("s", "t", b"zip")
+    assert str(info.value).startswith(f"bad reply from {_where(peer)}: ")
+    assert "1024" in str(info.value)
+    with pytest.raises(InvalidReply) as info:
+        transport.push("s", "t", b"zip")
+    assert str(info.value).startswith(f"invalid reply document from {_where(peer)}: ")
