@@ -508,3 +508,14 @@ def test_a_quarantined_job_fires_none_of_its_older_entries() -> None:
     assert record.fault == "RuntimeError: boom"
     store.sync(2_000.0)
     assert fired == []
+
+
+def test_step_refuses_a_job_waiting_for_a_slot_or_a_site() -> None:
+    store, clock, _ = _store([], max_jobs=2)
+    record = _job(store, "w")
+    clock.now = 1_001.0
+    store.sync()
+    assert record.waiting
+    with pytest.raises(JobStoreError) as info:
+        store.step(record.job_id)
+    assert str(info.value) == (f"job {record.job_id} cannot be scheduled now (no free slot of 2, or no site connected)")

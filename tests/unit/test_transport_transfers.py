@@ -330,3 +330,24 @@ def test_a_push_reply_is_bounded_and_checked_like_any_reply(peers: list[_Peer]) 
     with pytest.raises(InvalidReply) as info:
         transport.push("s", "t", b"zip")
     assert str(info.value).startswith(f"invalid reply document from {_where(peer)}: ")
+
+
+def test_an_invalid_text_answer_to_a_pull_names_the_server(peers: list[_Peer]) -> None:
+    peer = _peer(peers, [_pull_answer(b"{not json\x04")])
+    with pytest.raises(InvalidReply) as info:
+        Transport("127.0.0.1", peer.port, None).pull("p", "t", TransferFraming.CHUNK_STREAM)
+    assert str(info.value).startswith(f"invalid reply document from {_where(peer)}: ")
+
+
+def test_a_text_answer_with_no_time_left_fails_without_another_read(
+    monkeypatch: pytest.MonkeyPatch, peers: list[_Peer], release: threading.Event
+) -> None:
+    # started, the deadline (100 + 5), the first read's rest, then the clock reads exactly the deadline
+    monkeypatch.setattr(transport_module, "time", _Readings(100.0, 100.0, 100.0, 105.0))
+    peer = _peer(peers, [_stall_after(TEXT[:10], release)])
+    with pytest.raises(NoConnection) as info:
+        Transport("127.0.0.1", peer.port, None, timeout=5.0).pull("p", "t", TransferFraming.CHUNK_STREAM)
+    assert str(info.value) == (
+        f"waiting for the reply of {_where(peer)} failed after 5.00 s: "
+        "FrameTimeout: no complete reply within 5 s (10 bytes received)"
+    )
