@@ -245,3 +245,100 @@ def test_a_job_over_the_schedule_count_cannot_be_scheduled_and_the_hooks_hear_wh
     assert results == ["exceeded max schedule count 10"]
     assert record.status is RunStatus.FINISHED_CANT_SCHEDULE
     assert record.meta["schedule_count"] == 11
+
+
+# ------------------------------------------------------------------ FLARE's _try_job
+
+
+def _attempts(store: JobStore) -> list[tuple[str, Optional[str], float]]:
+    seen: list[tuple[str, Optional[str], float]] = []
+    store.on_schedule.append(lambda record, result, when: seen.append((str(record.meta["name"]), result, when)))
+    return seen
+
+
+def test_a_job_behind_one_that_crashes_the_scheduler_is_retried_every_tick_untried() -> None:
+    store, clock = _store()
+    store.resources = _slots(**{"site-1": 0, "site-2": 1})
+    seen = _attempts(store)
+    spec = {"site-1": {"slot": 1}}
+    crashing = store.create(
+        {"name": "a", "deploy_map": {"app": ["@ALL"]}, "min_clients": 2, "resource_spec": spec}, b""
+    )
+    behind = store.create({"name": "b", "deploy_map": {"app": ["site-2"]}}, b"")
+    for now in (1_001.0, 1_002.0, 1_003.0):
+        clock.now = now
+        store.sync()
+    assert seen == [("a", None, 1_001.0), ("a", None, 1_002.0), ("a", None, 1_003.0)]
+    assert behind.status is RunStatus.SUBMITTED and behind.next_attempt == 1_004.0
+    store.abort(crashing)  # the pass gets past it again
+    clock.now = 1_004.0
+    store.sync()
+    assert seen[-1] == ("b", "scheduled", 1_004.0)
+
+
+def test_a_job_without_a_usable_deploy_map_cannot_be_scheduled() -> None:
+    deploy_maps: tuple[object, ...] = (None, {}, ["app"], "app")
+    for deploy_map in deploy_maps:
+        store, clock = _store()
+        seen = _attempts(store)
+        record = store.create({"name": "a", "deploy_map": deploy_map}, b"")
+        clock.now = 1_001.0
+        store.sync()
+        assert seen == [("a", "no deploy map", 1_001.0)]
+        assert record.status is RunStatus.FINISHED_CANT_SCHEDULE
+        assert record.transitions == [(1_001.0, RunStatus.SUBMITTED, RunStatus.FINISHED_CANT_SCHEDULE)]
+
+
+def test_the_deploy_map_picks_the_online_sites_and_the_server() -> None:
+    store, clock = _store()
+    record = store.create({"name": "a", "deploy_map": {"x": [7, "site-1", "site-9"], "y": ["server", "site-2"]}}, b"")
+    clock.now = 1_001.0
+    store.sync()
+    assert record.status is RunStatus.DISPATCHED
+    assert record.site_apps == {"server": "y", "site-1": "x", "site-2": "y"}
+    assert record.sites == ["site-1", "site-2"]
+
+
+def test_a_missing_required_site_or_too_few_sites_is_tried_again_later() -> None:
+    store, clock = _store()
+    seen = _attempts(store)
+    missing = store.create({"name": "m", "deploy_map": {"app": ["@ALL"]}, "mandatory_clients": ["site-3"]}, b"")
+    few = store.create({"name": "f", "deploy_map": {"app": ["site-1"]}, "min_clients": 2}, b"")
+    clock.now = 1_001.0
+    store.sync()
+    assert seen == [
+        ("m", "missing required site site-3", 1_001.0),
+        ("f", "connected sites (1) < min_sites (2)", 1_001.0),
+    ]
+    assert missing.status is RunStatus.SUBMITTED and missing.next_attempt == 1_011.0
+    assert few.status is RunStatus.SUBMITTED and few.next_attempt == 1_011.0
+
+
+def test_a_job_scripted_not_to_schedule_fails_for_resources_until_the_count_runs_out() -> None:
+    store, clock = _store()
+    seen = _attempts(store)
+    store.script(JobScript.ends("CAN_NOT_SCHEDULE"))
+    one = store.create({"name": "one", "deploy_map": {"app": ["@ALL"]}}, b"")
+    two = store.create({"name": "two", "deploy_map": {"app": ["@ALL"]}, "min_clients": 2}, b"")
+    clock.now = 1_001.0
+    store.sync()
+    assert seen == [
+        ("one", "not enough sites have enough resources (ok sites 0 < min sites 1", 1_001.0),
+        ("two", "not enough sites have enough resources (ok sites 0 < min sites 2", 1_001.0),
+    ]
+    assert one.status is RunStatus.SUBMITTED and two.status is RunStatus.SUBMITTED
+    clock.now = 100_000.0
+    store.sync()
+    assert one.status is RunStatus.FINISHED_CANT_SCHEDULE
+    assert one.meta["schedule_count"] == 11
+
+
+def test_a_resource_refusal_is_tried_again_later() -> None:
+    store, clock = _store(("site-1",))
+    store.resources = _slots(**{"site-1": 0})
+    meta = {"name": "a", "deploy_map": {"app": ["@ALL"]}, "resource_spec": {"site-1": {"slot": 1}}}
+    record = store.create({**meta, "min_clients": 1}, b"")
+    clock.now = 1_001.0
+    store.sync()
+    assert record.status is RunStatus.SUBMITTED
+    assert record.next_attempt == 1_011.0
