@@ -16,6 +16,7 @@ from fakeserver.model.job_script import JobScript, Phase, RunStatus
 from fakeserver.model.jobs import (
     DATA_STORAGE_FORMAT,
     DEAD_SITE_DELAY,
+    IllegalTransition,
     JobRecord,
     JobStore,
     JobStoreError,
@@ -519,3 +520,67 @@ def test_step_refuses_a_job_waiting_for_a_slot_or_a_site() -> None:
     with pytest.raises(JobStoreError) as info:
         store.step(record.job_id)
     assert str(info.value) == (f"job {record.job_id} cannot be scheduled now (no free slot of 2, or no site connected)")
+
+
+# ------------------------------------------------------------------ status changes
+
+
+def test_the_scheduler_defaults_are_flares() -> None:
+    store = JobStore(_Clock(), random.Random(1), lambda: [])
+    assert (store.max_jobs, store.min_schedule_interval, store.max_schedule_interval) == (4, 10.0, 600.0)
+    assert (store.max_schedule_count, store.scheduler_tick, store.abort_linger) == (10, 1.0, 4.0)
+    assert store.crash_site == ""
+
+
+def test_a_finished_job_is_out_of_the_runner_and_the_hooks_hear_each_move() -> None:
+    store, clock, _ = _store()
+    moves: list[tuple[str, str, float]] = []
+    store.on_transition.append(lambda record, old, new, when: moves.append((old.value, new.value, when)))
+    record = _job(store, "r")
+    clock.now = 1_100.0
+    store.sync()
+    assert moves == [
+        ("SUBMITTED", "DISPATCHED", 1_001.0),
+        ("DISPATCHED", "RUNNING", 1_002.0),
+        ("RUNNING", "FINISHED:COMPLETED", 1_032.0),
+    ]
+    assert record.finished_at == 1_032.0
+    assert record.in_runner is False
+    assert record.meta["duration"] == "0:00:30"
+
+
+def test_a_move_flare_never_makes_is_refused_as_a_bug() -> None:
+    store, _clock, _ = _store()
+    record = _job(store, "r")
+    store.run_to_completion(record.job_id)
+    with pytest.raises(IllegalTransition) as info:
+        store._set_status(record, RunStatus.RUNNING, 2_000.0)
+    assert str(info.value) == f"job {record.job_id}: FINISHED:COMPLETED -> RUNNING is not a FLARE transition"
+
+
+def test_a_slot_an_attempt_did_not_take_goes_to_the_next_waiting_job_at_once() -> None:
+    store, clock, online = _store([], max_jobs=1)
+    waiting = _job(store, "waiting")
+    clock.now = 1_001.0
+    store.sync()
+    assert waiting.waiting
+    online.append("site-1")  # no sites_changed: only the next attempt notices
+    picky = _job(store, "picky", min_clients=5)
+    clock.now = 1_002.0
+    store.sync()
+    assert picky.status is RunStatus.SUBMITTED
+    assert waiting.transitions[0] == (1_002.0, RunStatus.SUBMITTED, RunStatus.DISPATCHED)
+
+
+def test_deleting_a_job_that_crashes_the_scheduler_frees_the_jobs_behind_it() -> None:
+    store, clock, _ = _store(["site-1", "site-2"])
+    store.resources = ResourcePool({"site-1": GPUResources(), "site-2": GPUResources()})
+    crashing = _job(store, "a", min_clients=2, resource_spec={"site-1": {"num_of_gpus": 1}})
+    behind = _job(store, "b")
+    clock.now = 1_001.0
+    store.sync()
+    assert behind.status is RunStatus.SUBMITTED
+    store.delete(crashing.job_id)
+    clock.now = 1_002.0
+    store.sync()
+    assert behind.status is RunStatus.DISPATCHED

@@ -12,11 +12,13 @@ from typing import Optional, cast
 import pytest
 
 from fakeserver import FakeFlareServer
-from fakeserver.pipeline.arguments import is_uuid4, target_refusal_status
-from fakeserver.pipeline.registry import CommandSpec
+from fakeserver.pipeline.arguments import TARGETS, client_targets, is_uuid4, target_refusal_status
+from fakeserver.pipeline.dispatch import Dispatcher
+from fakeserver.pipeline.registry import CommandRegistry, CommandSpec
 from fakeserver.pipeline.reply import Reply
 from fakeserver.pipeline.request import PeerIdentity, Request
-from flare_api.versions import FlareVersion
+from fakeserver.protocol import messages as msg
+from fakeserver.protocol.versions import FlareVersion
 from flare_api.wire import Document
 
 from .test_command_pipeline import Harness
@@ -74,3 +76,23 @@ def test_handle_text_passes_the_tls_peer_to_the_command(flare: FakeFlareServer) 
     reply = harness.dispatcher.handle_text(Document.request("who", token).to_json(), peer)
     assert [item.text for item in reply.items] == ["ran"]
     assert seen == [peer]
+
+
+@pytest.mark.fake_flare_only
+@pytest.mark.parametrize(("version", "status"), [(FlareVersion.V2_3, "error"), (FlareVersion.V2_4, "invalid_target")])
+def test_target_refusals_carry_the_series_status(flare: FakeFlareServer, version: FlareVersion, status: str) -> None:
+    harness = Harness(flare)
+    harness.registry = CommandRegistry(version)
+    harness.dispatcher = Dispatcher(harness.registry, harness.state)
+
+    def handle(request: Request, reply: Reply, targets: object) -> None:
+        reply.string("ran")
+
+    harness.registry.register(CommandSpec("t", "anywhere", "d", "u", handle, checks=(TARGETS,)))
+    harness.registry.register(CommandSpec("t", "clients", "d", "u", handle, checks=(client_targets(1),)))
+    token = harness.token("lead@nvidia.com", "nvidia", "lead")
+    refused = harness.send("anywhere nowhere", token)
+    assert refused.meta["status"] == status
+    assert refused.meta["info"] == msg.UNKNOWN_TARGET_TYPE.format(target="nowhere")
+    unknown_site = harness.send("clients site-99", token)
+    assert unknown_site.meta["status"] == status
