@@ -24,6 +24,7 @@ from fakeserver.model.jobs import (
     _is_count,
     _SchedulerCrash,
     duration_string,
+    iso_string,
     schedule_count,
     time_string,
 )
@@ -109,6 +110,9 @@ def test_create_numbers_jobs_in_order_and_keeps_the_storage_format() -> None:
     second = store.create({"name": "b", DATA_STORAGE_FORMAT: "pt", "submitter_name": "u"}, b"")
     third = _job(store, "c")
     assert [first.seq, second.seq, third.seq] == [1, 2, 3]
+    assert second.meta["submit_time"] == 1_000.0
+    assert second.meta["submit_time_iso"] == iso_string(1_000.0)
+    assert (second.meta["start_time"], second.meta["duration"]) == ("", "N/A")
     assert second.meta[DATA_STORAGE_FORMAT] == "pt"
     assert list(second.meta)[-2:] == [DATA_STORAGE_FORMAT, "status"]
     assert DATA_STORAGE_FORMAT not in first.meta

@@ -12,12 +12,14 @@ from typing import Optional, cast
 import pytest
 
 from fakeserver import FakeFlareServer
-from fakeserver.pipeline.arguments import TARGETS, client_targets, is_uuid4, target_refusal_status
+from fakeserver.model.jobs import JobRecord
+from fakeserver.pipeline.arguments import JOB, TARGETS, client_targets, is_uuid4, target_refusal_status
 from fakeserver.pipeline.dispatch import Dispatcher
 from fakeserver.pipeline.registry import CommandRegistry, CommandSpec
 from fakeserver.pipeline.reply import Reply
 from fakeserver.pipeline.request import PeerIdentity, Request
 from fakeserver.protocol import messages as msg
+from fakeserver.protocol import messages_24 as msg24
 from fakeserver.protocol.versions import FlareVersion
 from flare_api.wire import Document
 
@@ -96,3 +98,28 @@ def test_target_refusals_carry_the_series_status(flare: FakeFlareServer, version
     assert refused.meta["info"] == msg.UNKNOWN_TARGET_TYPE.format(target="nowhere")
     unknown_site = harness.send("clients site-99", token)
     assert unknown_site.meta["status"] == status
+
+
+@pytest.mark.fake_flare_only
+@pytest.mark.parametrize("version", [FlareVersion.V2_3, FlareVersion.V2_4, FlareVersion.V2_6])
+def test_a_job_id_that_is_not_a_uuid4_is_refused_from_24_on(flare: FakeFlareServer, version: FlareVersion) -> None:
+    harness = Harness(flare)
+    harness.registry = CommandRegistry(version)
+    harness.dispatcher = Dispatcher(harness.registry, harness.state)
+    loaded: list[str] = []
+
+    def handle(request: Request, reply: Reply, job: JobRecord) -> None:
+        loaded.append(job.job_id)
+
+    harness.registry.register(CommandSpec("t", "meta", "d", "u", handle, checks=(JOB,)))
+    token = harness.token("lead@nvidia.com", "nvidia", "lead")
+    record = harness.job()
+    assert harness.send(f"meta {record.job_id.upper()}", token).meta.get("status", "ok") == "ok"
+    assert loaded == [record.job_id]
+    refused = harness.send("meta NOT-A-UUID", token)
+    if version is FlareVersion.V2_3:
+        text = msg.JOB_DOES_NOT_EXIST.format(job_id="not-a-uuid")
+    else:
+        text = msg24.INVALID_JOB_ID.format(job_id="not-a-uuid")
+    assert [item.text for item in refused.items] == [text]
+    assert refused.meta == {"status": "invalid_job_id", "info": "not-a-uuid"}
