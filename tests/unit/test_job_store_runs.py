@@ -342,3 +342,32 @@ def test_a_resource_refusal_is_tried_again_later() -> None:
     store.sync()
     assert record.status is RunStatus.SUBMITTED
     assert record.next_attempt == 1_011.0
+
+
+# ------------------------------------------------------------------ rounds from the job's config
+
+
+def test_a_jobs_rounds_come_from_the_app_the_deploy_map_gives_the_server() -> None:
+    content = _zip({"a": _app(server=server_config(2)), "b": _app(server=server_config(7))})
+    cases: list[tuple[object, int]] = [
+        ({"b": ["@ALL"]}, 7),
+        ({"a": ["site-1"], "b": ["server"]}, 7),
+        ({"b": ["server"], "a": ["@all"]}, 2),  # the last mention wins; @ALL in any case
+        ({"b": ["server"], "a": ["site-1", 5]}, 7),
+        ({"a": {"server": 1}}, 3),  # not a list of sites: no server app, the default rounds
+        ({"a": ["site-1"]}, 3),
+        ("server", 3),
+    ]
+    for deploy_map, rounds in cases:
+        store, _clock = _store()
+        record = store.create({"name": "j", "deploy_map": deploy_map}, content)
+        assert record.script.rounds == rounds, deploy_map
+        assert record.script.running == Phase.after(10.0 * rounds)
+
+
+def test_a_name_that_is_not_a_string_gets_the_default_script() -> None:
+    store, _clock = _store()
+    store.script(JobScript.hangs(), name="['x']")
+    record = store.create({"name": ["x"], "deploy_map": {"app": ["@ALL"]}}, b"")
+    assert not record.script.running.forever
+    assert store.unnamed() == [record]
