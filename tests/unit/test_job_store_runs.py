@@ -18,6 +18,7 @@ from fakeserver.model.jobs import (
     SITE_LOAD_FAILURE_SECONDS,
     JobRecord,
     JobStore,
+    _server_app,
 )
 from fakeserver.model.resources import ListResources, ResourcePool
 from tests.configjobs import BROKEN, MISSING_CLASS, client_config, server_config
@@ -371,3 +372,9 @@ def test_a_name_that_is_not_a_string_gets_the_default_script() -> None:
     record = store.create({"name": ["x"], "deploy_map": {"app": ["@ALL"]}}, b"")
     assert not record.script.running.forever
     assert store.unnamed() == [record]
+
+
+def test_server_app_is_empty_without_a_server_in_the_deploy_map() -> None:
+    assert _server_app({"deploy_map": {"a": ["site-1"]}}) == ""
+    assert _server_app({}) == ""
+    assert _server_app({"deploy_map": {"a": ["server"]}}) == "a"
