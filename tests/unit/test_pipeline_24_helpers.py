@@ -20,6 +20,7 @@ from fakeserver.pipeline.reply import Reply
 from fakeserver.pipeline.request import PeerIdentity, Request
 from fakeserver.protocol import messages as msg
 from fakeserver.protocol import messages_24 as msg24
+from fakeserver.protocol.refusals import Refusal
 from fakeserver.protocol.versions import FlareVersion
 from flare_api.wire import Document
 
@@ -123,3 +124,16 @@ def test_a_job_id_that_is_not_a_uuid4_is_refused_from_24_on(flare: FakeFlareServ
         text = msg24.INVALID_JOB_ID.format(job_id="not-a-uuid")
     assert [item.text for item in refused.items] == [text]
     assert refused.meta == {"status": "invalid_job_id", "info": "not-a-uuid"}
+
+
+def test_a_refusal_sent_as_a_string_carries_meta_only_when_asked() -> None:
+    """2.4+ ``Cannot find job`` is a plain string item with meta; cellnet's usage line has none."""
+    with_meta = Reply().refuse(Refusal("Cannot find job j9", "invalid_job_id", "j9", as_string=True, string_meta=True))
+    assert [item.to_json() for item in with_meta.items] == [{"type": "string", "data": "Cannot find job j9"}]
+    assert with_meta.meta == {"status": "invalid_job_id", "info": "j9"}
+    plain = Reply().refuse(Refusal("Usage: cells", as_string=True, extra=("more",)))
+    assert [item.to_json() for item in plain.items] == [
+        {"type": "string", "data": "Usage: cells"},
+        {"type": "string", "data": "more"},
+    ]
+    assert plain.meta == {}

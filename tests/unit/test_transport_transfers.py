@@ -351,3 +351,14 @@ def test_a_text_answer_with_no_time_left_fails_without_another_read(
         f"waiting for the reply of {_where(peer)} failed after 5.00 s: "
         "FrameTimeout: no complete reply within 5 s (10 bytes received)"
     )
+
+
+def test_a_request_carries_its_meta(peers: list[_Peer]) -> None:
+    received: list[bytes] = []
+    peer = _peer(peers, [_pull_answer(REPLY, received), _pull_answer(REPLY, received)])
+    transport = Transport("127.0.0.1", peer.port, None)
+    transport.request("app_command x", "tok", meta={"cmd_timeout": 5.0, "cmd_props": {"k": 1}})
+    transport.request("list_jobs", "tok")
+    peer.join()
+    metas = [json.loads(request[:-2])["meta"] for request in received]
+    assert metas == [{"cmd_timeout": 5.0, "cmd_props": {"k": 1}}, {}]
