@@ -34,6 +34,7 @@ def test_the_defaults(kit: Path) -> None:
     transport = s._transport
     assert isinstance(transport, Transport)
     assert transport.timeout == 10.0
+    assert (s.upload_dir, s.download_dir) == (str(kit / "transfer"), str(kit / "transfer"))
     assert Session("admin", str(kit), False, timeout=0.5)._transport.timeout == 0.5
     clock = VirtualClock()
     assert Session("admin", kit, secure_mode=False, clock=clock).clock is clock
