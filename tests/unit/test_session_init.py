@@ -5,15 +5,17 @@ testing, docs/testing.md). Nothing waits: ``time`` is replaced in the session mo
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Optional
 
 import pytest
+import trustme
 
 import flare_api.session as session_module
 from flare_api import Session
 from flare_api.clock import RealClock, VirtualClock
-from flare_api.errors import InvalidArgumentError, NoConnection
+from flare_api.errors import InvalidArgumentError, NoConnection, SessionClosed
 from flare_api.transport import Transport
 from flare_api.wire import Document
 
@@ -112,3 +114,33 @@ def test_try_connect_gives_up_only_after_the_deadline(kit: Path, monkeypatch: py
         s.try_connect(2.0)
     assert fake.slept == pytest.approx([0.01, 0.01])  # at exactly the deadline it tries once more
     assert str(info.value).startswith("cannot connect to FLARE in 2.0 seconds (127.0.0.9:8003, 2.50 s elapsed): ")
+
+
+def test_a_secure_session_hands_its_certificate_to_the_transport(tmp_path: Path) -> None:
+    """The transport checks that certificate itself when the server refuses the handshake."""
+    from fakeserver.poc_kit import write_poc_admin_kit
+
+    kit = write_poc_admin_kit(tmp_path / "admin", "127.0.0.9", 8003)
+    config_path = kit / "startup" / "fed_admin.json"
+    config = json.loads(config_path.read_text(encoding="utf-8"))
+    names = {"ca_cert": "rootCA.pem", "client_cert": "client.crt", "client_key": "client.key"}
+    config["admin"].update(with_ssl=True, cred_type="cert", **names)
+    config_path.write_text(json.dumps(config), encoding="utf-8")
+    ca = trustme.CA()
+    leaf = ca.issue_cert("admin@nvidia.com")
+    ca.cert_pem.write_to_path(str(kit / "startup" / "rootCA.pem"))
+    leaf.cert_chain_pems[0].write_to_path(str(kit / "startup" / "client.crt"))
+    leaf.private_key_pem.write_to_path(str(kit / "startup" / "client.key"))
+    s = Session("admin@nvidia.com", kit, secure_mode=True)
+    transport = s._transport
+    assert isinstance(transport, Transport)
+    assert transport.client_cert == kit / "startup" / "client.crt"
+    assert transport.ssl_context is not None
+
+
+def test_the_flare_version_is_unknown_before_login(kit: Path) -> None:
+    s = Session("admin", kit, secure_mode=False, transport=Scripted(healthy))  # type: ignore[arg-type]
+    with pytest.raises(SessionClosed):
+        s.flare_version  # noqa: B018
+    s.try_connect(1.0)
+    assert s.flare_version.value == "2.4"  # the scripted table has no set_timeout

@@ -1,0 +1,51 @@
+"""``convert_legacy_upload`` keeps every original entry as it was (data, time, attributes, stored) when it
+rewrites ``meta.json`` or adds one (mutation testing, docs/testing.md)."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+
+from fakeserver.model.uploads import convert_legacy_upload
+
+WHEN = (2021, 3, 4, 5, 6, 8)
+MODE = 0o100644 << 16
+
+
+def _entry(name: str, data: bytes) -> tuple[zipfile.ZipInfo, bytes]:
+    info = zipfile.ZipInfo(name, date_time=WHEN)
+    info.external_attr = MODE
+    info.compress_type = zipfile.ZIP_DEFLATED
+    return info, data
+
+
+def _zip(*entries: tuple[zipfile.ZipInfo, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for info, data in entries:
+            archive.writestr(info, data)
+    return buffer.getvalue()
+
+
+def _entries(data: bytes) -> dict[str, tuple[bytes, tuple[int, ...], int, int]]:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return {
+            i.filename: (archive.read(i), i.date_time, i.external_attr, i.compress_type) for i in archive.infolist()
+        }
+
+
+def test_original_entries_keep_data_time_and_attributes_stored() -> None:
+    body = b"x = 1\n" * 5000
+    upload = _zip(_entry("job/meta.json", b'{"name": "j"}'), _entry("job/app/custom/train.py", body))
+    converted = _entries(convert_legacy_upload(upload, "job"))
+    assert converted["job/app/custom/train.py"] == (body, WHEN, MODE, zipfile.ZIP_STORED)
+    meta, _when, _attr, stored = converted["job/meta.json"]
+    assert json.loads(meta) == {"name": "j", "job_folder_name": "job"} and stored == zipfile.ZIP_STORED
+
+
+def test_a_legacy_app_gets_a_meta_and_keeps_its_files() -> None:
+    upload = _zip(_entry("app/config/config_fed_client.json", b"{}"))
+    converted = _entries(convert_legacy_upload(upload, "app"))
+    assert converted["app/app/config/config_fed_client.json"] == (b"{}", WHEN, MODE, zipfile.ZIP_STORED)
+    assert "app/meta.json" in converted
