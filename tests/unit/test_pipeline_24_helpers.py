@@ -137,3 +137,14 @@ def test_a_refusal_sent_as_a_string_carries_meta_only_when_asked() -> None:
         {"type": "string", "data": "more"},
     ]
     assert plain.meta == {}
+
+
+def test_a_named_tables_row_meta_goes_to_its_meta_list_only_when_given() -> None:
+    reply = Reply()
+    table = reply.table(["name", "status"], name="client_status")
+    table.add_row(["site-1", "ok"])
+    table.add_row(["site-2", "ok"], {"client": "site-2"})
+    assert reply.meta == {"client_status": [{"client": "site-2"}]}
+    unnamed = Reply()
+    unnamed.table(["name"]).add_row(["site-1"], {"client": "site-1"})
+    assert unnamed.meta == {}

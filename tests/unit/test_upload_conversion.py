@@ -1,5 +1,6 @@
 """``convert_legacy_upload`` keeps every original entry as it was (data, time, attributes, stored) when it
-rewrites ``meta.json`` or adds one (mutation testing, docs/testing.md)."""
+rewrites ``meta.json`` or adds one; a converted upload that does not open is a submit crash (mutation
+testing, docs/testing.md)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ import io
 import json
 import zipfile
 
-from fakeserver.model.uploads import convert_legacy_upload
+import pytest
+
+from fakeserver.model.uploads import SubmitCrash, _read_converted, convert_legacy_upload
 
 WHEN = (2021, 3, 4, 5, 6, 8)
 MODE = 0o100644 << 16
@@ -49,3 +52,9 @@ def test_a_legacy_app_gets_a_meta_and_keeps_its_files() -> None:
     converted = _entries(convert_legacy_upload(upload, "app"))
     assert converted["app/app/config/config_fed_client.json"] == (b"{}", WHEN, MODE, zipfile.ZIP_STORED)
     assert "app/meta.json" in converted
+
+
+def test_a_converted_upload_that_is_no_zip_is_a_submit_crash() -> None:
+    with pytest.raises(SubmitCrash) as info:
+        _read_converted("job", b"not a zip")
+    assert info.value.error_text == "Exception occurred trying to submit job: BadZipFile: File is not a zip file"
