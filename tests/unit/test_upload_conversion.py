@@ -10,7 +10,7 @@ import zipfile
 
 import pytest
 
-from fakeserver.model.uploads import SubmitCrash, _read_converted, convert_legacy_upload
+from fakeserver.model.uploads import SubmitCrash, _read_converted, _zip_meta_path, convert_legacy_upload, entry_refusal
 
 WHEN = (2021, 3, 4, 5, 6, 8)
 MODE = 0o100644 << 16
@@ -58,3 +58,20 @@ def test_a_converted_upload_that_is_no_zip_is_a_submit_crash() -> None:
     with pytest.raises(SubmitCrash) as info:
         _read_converted("job", b"not a zip")
     assert info.value.error_text == "Exception occurred trying to submit job: BadZipFile: File is not a zip file"
+
+
+def _named(name: str) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo("placeholder")
+    info.filename = name  # ZipInfo() itself cuts a name at NUL
+    return info
+
+
+def test_each_refused_entry_name_says_why() -> None:
+    assert entry_refusal(_named("")) == "empty name"
+    assert entry_refusal(_named("job/a\x00b.py")) == "NUL character in name"
+
+
+def test_the_meta_path_uses_forward_slashes() -> None:
+    assert _zip_meta_path("job") == "job/meta.json"
+    assert _zip_meta_path("a\\b") == "a/b/meta.json"
+    assert _zip_meta_path("job/./x/..") == "job/meta.json"
