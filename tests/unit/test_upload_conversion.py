@@ -75,3 +75,19 @@ def test_the_meta_path_uses_forward_slashes() -> None:
     assert _zip_meta_path("job") == "job/meta.json"
     assert _zip_meta_path("a\\b") == "a/b/meta.json"
     assert _zip_meta_path("job/./x/..") == "job/meta.json"
+
+
+def test_entry_names_are_measured_in_bytes_up_to_the_limit() -> None:
+    exact = "/".join(["a" * 200] * 5) + "/" + "b" * (1024 - 5 * 201)  # 1,024 bytes, every segment <= 255
+    assert len(exact.encode()) == 1024
+    assert entry_refusal(_named(exact)) is None
+    assert entry_refusal(_named(exact + "c")) == "name longer than 1024 bytes"
+    assert entry_refusal(_named("job/\udcff.py")) is None  # a name zipfile could not decode keeps its bytes
+    assert entry_refusal(_named("job/" + "\udcff" * 256)) == "path segment longer than 255 bytes"
+
+
+def test_only_a_leading_separator_or_drive_makes_a_path_absolute() -> None:
+    for name in ("/job/a.py", "\\job\\a.py", "C:/job/a.py", "c:job"):
+        assert entry_refusal(_named(name)) == "absolute path", name
+    for name in ("Xjob/a.py", "job/C:/a.py", "job\\a.py"):
+        assert entry_refusal(_named(name)) is None, name
