@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import stat
 import zipfile
 
 import pytest
@@ -91,3 +92,21 @@ def test_only_a_leading_separator_or_drive_makes_a_path_absolute() -> None:
         assert entry_refusal(_named(name)) == "absolute path", name
     for name in ("Xjob/a.py", "job/C:/a.py", "job\\a.py"):
         assert entry_refusal(_named(name)) is None, name
+
+
+def test_segments_links_and_ratios_at_their_limits() -> None:
+    assert entry_refusal(_named("job/" + "s" * 255)) is None
+    assert entry_refusal(_named("job/" + "s" * 256)) == "path segment longer than 255 bytes"
+    link = _named("job/link")
+    link.external_attr = (stat.S_IFLNK | 0o777) << 16
+    assert entry_refusal(link) == "symbolic link entry"
+    floor = 1024 * 1024
+    for size, packed, refused in [
+        (floor, 1, False),  # at the floor: any ratio
+        (floor + 1, 1, True),
+        (100 * 20_000, 20_000, False),  # exactly 100:1
+        (100 * 20_000 + 1, 20_000, True),
+    ]:
+        info = _named("job/data.bin")
+        info.file_size, info.compress_size = size, packed
+        assert entry_refusal(info) == ("compression ratio above 100:1" if refused else None), (size, packed)
