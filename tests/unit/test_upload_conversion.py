@@ -11,7 +11,15 @@ import zipfile
 
 import pytest
 
-from fakeserver.model.uploads import SubmitCrash, _read_converted, _zip_meta_path, convert_legacy_upload, entry_refusal
+from fakeserver.model.uploads import (
+    MAX_META_BYTES,
+    SubmitCrash,
+    UnsafeUpload,
+    _read_converted,
+    _zip_meta_path,
+    convert_legacy_upload,
+    entry_refusal,
+)
 
 WHEN = (2021, 3, 4, 5, 6, 8)
 MODE = 0o100644 << 16
@@ -110,3 +118,13 @@ def test_segments_links_and_ratios_at_their_limits() -> None:
         info = _named("job/data.bin")
         info.file_size, info.compress_size = size, packed
         assert entry_refusal(info) == ("compression ratio above 100:1" if refused else None), (size, packed)
+
+
+def test_a_meta_json_may_be_exactly_the_size_limit() -> None:
+    text = b'{"name": "j"}'
+    exact = text + b" " * (MAX_META_BYTES - len(text))
+    converted = _entries(convert_legacy_upload(_zip(_entry("job/meta.json", exact)), "job"))
+    assert json.loads(converted["job/meta.json"][0]) == {"name": "j", "job_folder_name": "job"}
+    with pytest.raises(UnsafeUpload) as info:
+        convert_legacy_upload(_zip(_entry("job/meta.json", exact + b" ")), "job")
+    assert str(info.value) == f"job/meta.json is larger than {MAX_META_BYTES} bytes for job job"
