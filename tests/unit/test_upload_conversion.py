@@ -16,6 +16,7 @@ from fakeserver.model.uploads import (
     SubmitCrash,
     UnsafeUpload,
     _read_converted,
+    _refuse_hostile,
     _zip_meta_path,
     convert_legacy_upload,
     entry_refusal,
@@ -134,3 +135,57 @@ def test_a_meta_json_may_be_exactly_the_size_limit() -> None:
     with pytest.raises(UnsafeUpload) as info:
         convert_legacy_upload(_zip(_stored("job/meta.json", exact + b" ")), "job")
     assert str(info.value) == f"job/meta.json is larger than {MAX_META_BYTES} bytes for job job"
+
+
+def _sized(name: str, size: int) -> zipfile.ZipInfo:
+    info = _named(name)
+    info.file_size = info.compress_size = size
+    return info
+
+
+def test_the_upload_caps_allow_exactly_their_limit() -> None:
+    many = [_sized(f"job/f{i}", 0) for i in range(10_000)]
+    _refuse_hostile(many, "job")
+    with pytest.raises(UnsafeUpload) as info:
+        _refuse_hostile([*many, _sized("job/one-more", 0)], "job")
+    assert str(info.value) == "upload has 10001 zip entries, more than the limit of 10000"
+    big = [_sized(f"job/b{i}", 1024 * 1024) for i in range(128)]
+    _refuse_hostile(big, "job")
+    with pytest.raises(UnsafeUpload) as info:
+        _refuse_hostile([*big, _sized("job/byte", 1)], "job")
+    assert (
+        str(info.value)
+        == f"upload expands to {128 * 1024 * 1024 + 1} bytes, more than the limit of {128 * 1024 * 1024}"
+    )
+
+
+def test_a_name_that_is_a_file_and_a_folder_or_twice_is_refused() -> None:
+    with pytest.raises(UnsafeUpload) as info:
+        _refuse_hostile([_sized("job/a", 1), _sized("job/a", 1)], "job")
+    assert str(info.value) == "unsafe zip entry 'job/a' (duplicate entry name) for job job"
+    cases = [
+        [_sized("job/X/", 0), _sized("job/X", 1)],
+        [_sized("job/a", 1), _sized("job/a/b", 1)],
+        [_sized("job", 1), _sized("job/a", 1)],  # the top folder too
+    ]
+    for infos in cases:
+        with pytest.raises(UnsafeUpload) as info:
+            _refuse_hostile(infos, "job")
+        assert "(both a file and a folder) for job job" in str(info.value)
+    _refuse_hostile([_sized("job/d/", 0), _sized("job/d/x", 1)], "job")
+
+
+def test_a_legacy_app_that_holds_its_own_meta_json_clashes_after_conversion() -> None:
+    upload = _zip(_entry("app/config/config_fed_client.json", b"{}"), _entry("meta.json", b"{}"))
+    with pytest.raises(UnsafeUpload) as info:
+        convert_legacy_upload(upload, "app")
+    assert str(info.value) == "unsafe zip entry 'app/meta.json' (duplicate entry name after conversion) for job app"
+
+
+def test_a_converted_legacy_app_has_no_comment() -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(*_entry("app/config/config_fed_client.json", b"{}"))
+        archive.comment = b"uploaded"
+    with zipfile.ZipFile(io.BytesIO(convert_legacy_upload(buffer.getvalue(), "app"))) as converted:
+        assert converted.comment == b""
