@@ -189,3 +189,14 @@ def test_a_converted_legacy_app_has_no_comment() -> None:
         archive.comment = b"uploaded"
     with zipfile.ZipFile(io.BytesIO(convert_legacy_upload(buffer.getvalue(), "app"))) as converted:
         assert converted.comment == b""
+
+
+def test_a_folder_entry_is_never_a_file_even_under_an_empty_segment() -> None:
+    _refuse_hostile([_sized("job/", 0), _sized("job//x", 1)], "job")  # "job/" is a folder of "job//x"
+
+
+def test_without_a_folder_name_errors_name_no_job() -> None:
+    upload = _zip(_entry("app/config/config_fed_client.json", b"{}"), _entry("meta.json", b"{}"))
+    with pytest.raises(UnsafeUpload) as info:
+        convert_legacy_upload(upload)
+    assert str(info.value).endswith("(duplicate entry name after conversion) for job ")
