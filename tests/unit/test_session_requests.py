@@ -11,7 +11,7 @@ from typing import Any, Optional
 import pytest
 
 from flare_api import Session
-from flare_api.errors import InternalError, SessionClosed
+from flare_api.errors import InternalError, InvalidArgumentError, SessionClosed
 from flare_api.wire import Document, Item
 
 from .test_session_unit import Scripted, healthy
@@ -21,6 +21,7 @@ class _MetaRecording(Scripted):
     def __init__(self) -> None:
         super().__init__(healthy)
         self.metas: list[tuple[str, Optional[dict[str, Any]]]] = []
+        self.tokens: list[Optional[str]] = []
 
     def request(
         self,
@@ -31,6 +32,7 @@ class _MetaRecording(Scripted):
         meta: Optional[dict[str, Any]] = None,
     ) -> Optional[Document]:
         self.metas.append((line, meta))
+        self.tokens.append(token)
         return super().request(line, token, timeout=timeout)
 
 
@@ -60,6 +62,7 @@ def test_a_24_session_sends_its_timeout_and_a_commands_props_in_the_request_meta
         {"cmd_props": {"k": 2}},
         None,
     ]
+    assert transport.tokens[2:] == ["tok-1"] * 5  # with or without meta, after _login and _commands
 
 
 def test_a_closed_session_sends_nothing(kit: Path) -> None:
@@ -85,3 +88,16 @@ def test_a_reply_without_meta_is_refused_unless_the_command_allows_it(kit: Path)
         s._do_command("list_jobs")
     assert str(info.value).startswith("missing meta from result of 'list_jobs': ")
     assert s._do_command("list_jobs", enforce_meta=False) is bare
+
+
+def test_commands_need_a_logged_in_session_and_a_line_that_splits(kit: Path) -> None:
+    transport = _MetaRecording()
+    s = Session("admin", kit, secure_mode=False, transport=transport)
+    with pytest.raises(SessionClosed) as info:
+        s._do_command("list_jobs")
+    assert str(info.value) == "the session is not logged in; call try_connect(timeout) first"
+    s.try_connect(1.0)
+    with pytest.raises(InvalidArgumentError) as bad:
+        s._do_command('list_jobs "unclosed')
+    assert str(bad.value) == "cannot split command line 'list_jobs \"unclosed': No closing quotation"
+    assert [line for line, _ in transport.metas] == ["_login admin admin", "_commands"]
