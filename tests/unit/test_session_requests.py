@@ -5,15 +5,25 @@ API needs it."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any, Optional
 
 import pytest
 
 from flare_api import Session
-from flare_api.errors import InternalError, InvalidArgumentError, SessionClosed
+from flare_api.errors import (
+    AuthorizationError,
+    ConnectionLost,
+    InternalError,
+    InvalidArgumentError,
+    NoConnection,
+    NoReply,
+    SessionClosed,
+)
 from flare_api.wire import Document, Item
 
+from .test_session_transfers import _healthy_25
 from .test_session_unit import Scripted, healthy
 
 
@@ -101,3 +111,54 @@ def test_commands_need_a_logged_in_session_and_a_line_that_splits(kit: Path) -> 
         s._do_command('list_jobs "unclosed')
     assert str(bad.value) == "cannot split command line 'list_jobs \"unclosed': No closing quotation"
     assert [line for line, _ in transport.metas] == ["_login admin admin", "_commands"]
+
+
+def _answering(answers: dict[str, Document]) -> Scripted:
+    return Scripted(lambda line, token: answers[line] if line in answers else healthy(line, token))
+
+
+def test_a_lost_connection_a_shutdown_and_the_trace_of_a_command(kit: Path, caplog: pytest.LogCaptureFixture) -> None:
+    bye = Document([Item.shutdown("server shutting down"), Item.success()], meta={"status": "ok", "info": ""})
+    fine = Document([Item.string("fine"), Item.success()], meta={"status": "ok", "info": ""})
+
+    def answer(line: str, token: Optional[str]) -> Optional[Document]:
+        if line == "lost":
+            raise NoConnection("talking to admin server 127.0.0.9:8003 failed after 0.00 s: reset")
+        return {"shutdown": bye, "list_jobs": fine}.get(line) or healthy(line, token)
+
+    s = Session("admin", kit, secure_mode=False, debug=True, transport=Scripted(answer))  # type: ignore[arg-type]
+    s.try_connect(1.0)
+    with pytest.raises(ConnectionLost) as info:
+        s._do_command("lost", check_known=False)
+    assert str(info.value) == "talking to admin server 127.0.0.9:8003 failed after 0.00 s: reset"
+    with caplog.at_level(logging.INFO, logger="flare_api"):
+        assert s._do_command("list_jobs") is fine
+    assert [record.getMessage() for record in caplog.records] == [f"list_jobs -> {fine.to_json()}"]
+    assert s.is_ready()
+    s._do_command("shutdown", check_known=False)
+    assert s._closed is True
+    with pytest.raises(SessionClosed):
+        s._do_command("list_jobs")
+
+
+def test_a_commands_reply_is_mapped_with_the_series_and_named_by_its_label(kit: Path) -> None:
+    no_reply = Document([Item.error("site-1 did not reply")], meta={"status": "no_reply", "info": "site-1"})
+    denied = Document([Item.error("no")], meta={"status": "not_authorized", "info": "no"})
+    s = Session("admin", kit, secure_mode=False, transport=_answering({"app_command": no_reply, "go x": denied}))  # type: ignore[arg-type]
+    s.try_connect(1.0)
+
+    def answer_25(line: str, token: Optional[str]) -> Optional[Document]:
+        return no_reply if line == "app_command" else _healthy_25(line, token)
+
+    s25 = Session("admin", kit, secure_mode=False, transport=Scripted(answer_25))  # type: ignore[arg-type]
+    s25.try_connect(1.0)
+    assert s25.flare_version.value == "2.5"
+    with pytest.raises(NoReply) as info:
+        s25._do_command("app_command", check_known=False)
+    assert str(info.value) == "site-1"
+    with pytest.raises(AuthorizationError) as named:
+        s._do_command("go x", check_known=False, label="go <job>")
+    assert "'go <job>" in str(named.value)
+    with pytest.raises(AuthorizationError) as unnamed:
+        s._do_command("go x", check_known=False)
+    assert "'go x" in str(unnamed.value)
