@@ -162,3 +162,44 @@ def test_a_commands_reply_is_mapped_with_the_series_and_named_by_its_label(kit: 
     with pytest.raises(AuthorizationError) as unnamed:
         s._do_command("go x", check_known=False)
     assert "'go x" in str(unnamed.value)
+
+
+def test_the_trace_cuts_long_lines_and_replies_and_names_a_missing_document(
+    kit: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    long_reply = Document([Item.string("r" * 3000), Item.success()], meta={"status": "ok", "info": ""})
+    s = Session("admin", kit, secure_mode=False, debug=True, transport=Scripted(healthy))  # type: ignore[arg-type]
+    with caplog.at_level(logging.DEBUG, logger="flare_api"):
+        s._trace("a" * 200, None)
+        s._trace("b" * 201, long_reply)
+    text = long_reply.to_json()
+    assert [(record.levelno, record.getMessage()) for record in caplog.records] == [
+        (logging.INFO, f"{'a' * 200} -> <no document>"),
+        (logging.INFO, f"{'b' * 200}... (201 chars) -> {text[:2000]}... ({len(text)} chars)"),
+    ]
+    caplog.clear()
+    quiet = Session("admin", kit, secure_mode=False, transport=Scripted(healthy))  # type: ignore[arg-type]
+    with caplog.at_level(logging.DEBUG, logger="flare_api"):
+        quiet._trace("list_jobs", None)
+    assert [(record.levelno, record.getMessage()) for record in caplog.records] == [
+        (logging.DEBUG, "list_jobs -> <no document>")
+    ]
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="flare_api"):
+        quiet._trace("list_jobs", None)
+    assert caplog.records == []
+
+
+def test_a_reply_of_exactly_2000_characters_is_traced_whole(kit: Path, caplog: pytest.LogCaptureFixture) -> None:
+    base = len(Document([Item.string("")], time="t").to_json())
+    exact = Document([Item.string("x" * (2000 - base))], time="t")
+    over = Document([Item.string("x" * (2001 - base))], time="t")
+    assert (len(exact.to_json()), len(over.to_json())) == (2000, 2001)
+    s = Session("admin", kit, secure_mode=False, debug=True, transport=Scripted(healthy))  # type: ignore[arg-type]
+    with caplog.at_level(logging.INFO, logger="flare_api"):
+        s._trace("l", exact)
+        s._trace("l", over)
+    assert [record.getMessage() for record in caplog.records] == [
+        f"l -> {exact.to_json()}",
+        f"l -> {over.to_json()[:2000]}... (2001 chars)",
+    ]
