@@ -588,3 +588,16 @@ def test_deleting_a_job_that_crashes_the_scheduler_frees_the_jobs_behind_it() ->
     clock.now = 1_002.0
     store.sync()
     assert behind.status is RunStatus.DISPATCHED
+
+
+def test_reset_hands_back_every_old_index_and_forgets_every_job() -> None:
+    store, _clock, _ = _store()
+    record = _job(store, "r")
+    jobs, live = store._jobs, store._live
+    old = store.reset()
+    assert len(old) == 10
+    assert old[0] is jobs and old[1] is live and jobs == {record.job_id: record}
+    assert len(store) == 0 and store.get(record.job_id) is None
+    assert store.candidates(None, None) == [] and store._timeline == []
+    again = _job(store, "again")
+    assert again.seq == 1
