@@ -45,3 +45,10 @@ def test_a_submitter_without_meta_fields_is_an_empty_person() -> None:
     assert submitter_of({"submitter_name": "A@B.com", "submitter_org": "Org1"}) == Person("a@b.com", "org1", "org1")
     assert submitter_of({"submitter_org": "org1"}) == Person("", "org1", "org1")
     assert submitter_of({"submitter_name": "a@b.com"}) == Person("a@b.com", "", "")
+
+
+def test_a_site_org_that_is_not_a_string_is_a_type_error() -> None:
+    policy = Policy(_document({"lead": {"view": "any"}}))
+    with pytest.raises(TypeError) as info:
+        policy.permits(Person("lead@org1.com", "org1", "lead"), "list_jobs", site_org=5)  # type: ignore[arg-type]
+    assert str(info.value) == "Site org must be a str but got <class 'int'>"

@@ -53,3 +53,11 @@ def test_containers_deeper_than_a_document_are_not_searched() -> None:
     except TypeError:
         return
     raise AssertionError("a Spliced below MAX_DEPTH was written")
+
+
+def test_a_spliced_array_equals_only_the_same_elements() -> None:
+    assert _spliced([1, 2]) == _spliced([1, 2])
+    assert _spliced([1, 2]) != _spliced([2, 1])
+    assert _spliced([1, 2]) == [1, 2] and _spliced([1, 2]) == (1, 2)
+    assert _spliced([1, 2]) != [1, 3]
+    assert _spliced(["a"]) != "a"
