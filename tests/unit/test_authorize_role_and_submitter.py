@@ -90,3 +90,17 @@ def test_a_rule_blocked_for_the_jobs_submitter() -> None:
     not_submitters_org = _Rule(blocked=[_Condition("org", "submitter")])
     assert not_submitters_org.permits(alice, alice, "nvidia") is False
     assert not_submitters_org.permits(alice, bob, "nvidia") is True
+
+
+@pytest.mark.parametrize(
+    ("fields", "text"),
+    [
+        ((1, "org", "lead"), "User name must be a str but got <class 'int'>"),
+        (("name", None, "lead"), "User org must be a str but got <class 'NoneType'>"),
+        (("name", "org", ["lead"]), "User role must be a str but got <class 'list'>"),
+    ],
+)
+def test_a_person_field_that_is_not_a_string_is_a_type_error_naming_it(fields: tuple[Any, Any, Any], text: str) -> None:
+    with pytest.raises(TypeError) as raised:
+        Person.of(*fields)
+    assert str(raised.value) == text
