@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -61,3 +62,28 @@ def test_a_spliced_array_equals_only_the_same_elements() -> None:
     assert _spliced([1, 2]) == [1, 2] and _spliced([1, 2]) == (1, 2)
     assert _spliced([1, 2]) != [1, 3]
     assert _spliced(["a"]) != "a"
+
+
+def test_lists_deeper_than_a_document_are_not_searched_either() -> None:
+    assert dumps([[[_spliced([1])]]]) == "[[[[1]]]]"  # depth 3: still found
+    with pytest.raises(TypeError):
+        dumps([[[[_spliced([1])]]]])
+
+
+def test_a_list_holding_only_spliced_arrays_is_written() -> None:
+    assert dumps([_spliced([1])]) == "[[1]]"
+    assert dumps([_spliced([1]), _spliced(["a"])]) == '[[1], ["a"]]'
+    assert dumps({"only": _spliced([2])}) == '{"only": [2]}'
+
+
+def test_the_encoding_settings_apply_to_the_whole_text() -> None:
+    value = {"a": _spliced(["\u00e9"], ensure_ascii=False), "b": "\u00e9"}
+    assert dumps(value, ensure_ascii=False) == '{"a": ["\u00e9"], "b": "\u00e9"}'
+    assert dumps({"b": "\u00e9"}, sort_keys=True, indent=1) == json.dumps({"b": "\u00e9"}, indent=1)
+
+
+def test_the_placeholder_is_not_predictable() -> None:
+    """A string in the data equal to a placeholder built from a guessable nonce is left alone."""
+    for guess in ("None", "", "0" * 16):
+        value = {"a": f"\x00{guess}:0\x00", "b": _spliced([1])}
+        assert dumps(value) == json.dumps({"a": f"\x00{guess}:0\x00", "b": [1]})
