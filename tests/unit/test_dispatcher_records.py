@@ -23,7 +23,6 @@ from flare_api.wire import Document
 
 from .test_command_pipeline import Harness
 
-pytestmark = pytest.mark.fake_flare_only
 LEAD = ("lead@nvidia.com", "nvidia", "lead")
 
 
@@ -39,6 +38,7 @@ def _raw_request(command: Any, token: Optional[Any], meta: Optional[dict[str, An
     return json.dumps({"time": "", "data": data, "meta": meta or {}})
 
 
+@pytest.mark.fake_flare_only
 def test_a_name_in_two_scopes_is_ambiguous(flare: FakeFlareServer) -> None:
     harness = Harness(flare)
     for scope in ("one", "two"):
@@ -48,11 +48,13 @@ def test_a_name_in_two_scopes_is_ambiguous(flare: FakeFlareServer) -> None:
     assert reply.items[0].type.value == "error"
 
 
+@pytest.mark.fake_flare_only
 def test_an_unclosed_quote_is_flares_exception_occurred(flare: FakeFlareServer) -> None:
     reply = Harness(flare).send('meta "unclosed', None)
     assert _texts(reply) == ["Exception Occurred: ValueError: No closing quotation"]
 
 
+@pytest.mark.fake_flare_only
 def test_a_token_that_is_not_a_string_crashes_as_in_flare(flare: FakeFlareServer) -> None:
     harness = Harness(flare)
     harness.registry.register(CommandSpec("t", "who", "d", "u", lambda request, reply: reply.string("ran")))
@@ -60,6 +62,7 @@ def test_a_token_that_is_not_a_string_crashes_as_in_flare(flare: FakeFlareServer
     assert _texts(reply) == ["Exception Occurred: TypeError: unhashable type: 'dict'"]
 
 
+@pytest.mark.fake_flare_only
 def test_a_command_that_is_a_dict_is_read_as_its_json_text(flare: FakeFlareServer) -> None:
     reply = Harness(flare).dispatcher.handle(_raw_request({"a b": 1}, None), None).document()
     assert _texts(reply) == ['Unknown command "{a b:"']  # shlex of '{"a b": 1}'
@@ -67,6 +70,7 @@ def test_a_command_that_is_a_dict_is_read_as_its_json_text(flare: FakeFlareServe
     assert _texts(reply) == ["protocol violation"]  # not an item FLARE's document can hold
 
 
+@pytest.mark.fake_flare_only
 def test_a_bug_answers_like_flare_and_is_recorded_with_its_line(flare: FakeFlareServer) -> None:
     harness = Harness(flare)
     boom = RuntimeError("boom in the handler")
@@ -86,6 +90,7 @@ def test_a_bug_answers_like_flare_and_is_recorded_with_its_line(flare: FakeFlare
     harness.state.errors.clear()  # the plugin's flare fixture raises recorded errors at teardown
 
 
+@pytest.mark.fake_flare_only
 def test_the_audit_names_the_sessions_user_or_flares_question_mark(flare: FakeFlareServer) -> None:
     harness = Harness(flare)
     harness.registry.register(CommandSpec("t", "noted", "d", "u", lambda request, reply: reply.string("ok")))
@@ -97,6 +102,7 @@ def test_the_audit_names_the_sessions_user_or_flares_question_mark(flare: FakeFl
     assert AUDIT_NO_USER == "?"
 
 
+@pytest.mark.fake_flare_only
 def test_the_upload_body_and_cmd_props_reach_the_command(flare: FakeFlareServer) -> None:
     harness = Harness(flare)
     seen: list[tuple[Optional[bytes], Any]] = []
