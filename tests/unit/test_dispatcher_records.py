@@ -5,7 +5,6 @@ reaching later ones; and the session store dropping expired sessions on its own.
 
 from __future__ import annotations
 
-import json
 import random
 from typing import Any, Optional
 
@@ -19,7 +18,7 @@ from fakeserver.pipeline.registry import CommandSpec
 from fakeserver.pipeline.reply import Reply
 from fakeserver.pipeline.request import Request
 from flare_api.clock import VirtualClock
-from flare_api.wire import Document
+from flare_api.wire import Document, Item, ItemType
 
 from .test_command_pipeline import Harness
 
@@ -30,12 +29,10 @@ def _texts(reply: Document) -> list[str]:
     return [item.text for item in reply.items]
 
 
-def _raw_request(command: Any, token: Optional[Any], meta: Optional[dict[str, Any]] = None) -> str:
-    """A request document with any JSON as the command's data and the token (what a hostile client sends)."""
-    data = [{"type": "command", "data": command}]
-    if token is not None:
-        data.append({"type": "token", "data": token})
-    return json.dumps({"time": "", "data": data, "meta": meta or {}})
+def _raw_request(command: Any, token: Optional[Any]) -> str:
+    """A request whose command and token items may hold any JSON (what a hostile client can send)."""
+    items = [Item(ItemType.COMMAND, command)] + ([Item(ItemType.TOKEN, token)] if token is not None else [])
+    return Document(items).to_json()
 
 
 @pytest.mark.fake_flare_only
